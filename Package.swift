@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "fwd",
+  products: [
+    .executable(name: "fwd", targets: ["fwd"]),
+    .executable(name: "fwd-lab", targets: ["fwd-lab"]),
+  ],
+  targets: [
+    // C libraries from Debian, seen through module maps. Only FwdBindings imports them.
+    .systemLibrary(
+      name: "CLibSSH2",
+      pkgConfig: "libssh2",
+      providers: [.apt(["libssh2-1-dev"])]
+    ),
+    .systemLibrary(
+      name: "CP11Kit",
+      pkgConfig: "p11-kit-1",
+      providers: [.apt(["libp11-kit-dev"])]
+    ),
+    .systemLibrary(
+      name: "CLibCrypto",
+      pkgConfig: "libcrypto",
+      providers: [.apt(["libssl-dev"])]
+    ),
+
+    // The C boundary: libssh2, PKCS#11, OpenSSL and POSIX calls, with typed errors.
+    .target(name: "FwdBindings", dependencies: ["CLibSSH2", "CP11Kit", "CLibCrypto"]),
+
+    // Everything else: command line, ssh_config, known_hosts, the hop chain and forwards.
+    .target(name: "FwdCore", dependencies: ["FwdBindings"]),
+    .executableTarget(name: "fwd", dependencies: ["FwdCore"]),
+
+    // The lab of real sshd instances used by the tests, `make demo` and `make bench`.
+    .target(name: "FwdLab"),
+    .executableTarget(name: "fwd-lab", dependencies: ["FwdLab"]),
+
+    .testTarget(name: "FwdCoreTests", dependencies: ["FwdCore"]),
+    .testTarget(name: "FwdEndToEndTests", dependencies: ["FwdLab"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,222 @@
+import CLibSSH2
+import Glibc
+
+/// One libssh2 session over a connected socket, always non-blocking.
+///
+/// A session is not thread-safe: one thread owns it and every channel opened on it.
+public final class SSHSession {
+  let raw: OpaquePointer
+  /// The socket the session reads and writes. The session does not close it.
+  public let socket: Int32
+
+  public init(socket: Int32) throws(SSHError) {
+    LibSSH2.initialize()
+    guard let raw = libssh2_session_init_ex(nil, nil, nil, nil) else {
+      throw SSHError(code: LIBSSH2_ERROR_ALLOC, message: "out of memory", function: "libssh2_session_init_ex")
+    }
+    self.raw = raw
+    self.socket = socket
+    libssh2_session_set_blocking(raw, 0)
+  }
+
+  deinit {
+    libssh2_session_free(raw)
+  }
+
+  /// Sets the comma-separated preference list for one method kind, e.g. `LIBSSH2_METHOD_HOSTKEY`.
+  public func setMethodPreference(_ kind: Int32, _ list: String) throws(SSHError) {
+    let status = libssh2_session_method_pref(raw, kind, list)
+    if status != 0 { throw SSHError.last(raw, function: "libssh2_session_method_pref", code: status) }
+  }
+
+  /// Returns the algorithms libssh2 supports for one method kind.
+  public func supportedMethods(_ kind: Int32) -> [String] {
+    var list: UnsafeMutablePointer<UnsafePointer<CChar>?>? = nil
+    let count = libssh2_session_supported_algs(raw, kind, &list)
+    guard count > 0, let list else { return [] }
+    defer { libssh2_free(raw, list) }
+    return (0..<Int(count)).compactMap { list[$0].map { String(cString: $0) } }
+  }
+
+  /// Returns the algorithm negotiated for one method kind, once the handshake is done.
+  public func negotiatedMethod(_ kind: Int32) -> String? {
+    libssh2_session_methods(raw, kind).map { String(cString: $0) }
+  }
+
+  public func handshake() throws(SSHError) -> Progress<Void> {
+    try check(libssh2_session_handshake(raw, socket), "libssh2_session_handshake")
+  }
+
+  /// The server's host key blob (as in known_hosts, before base64) and libssh2's type code.
+  public func hostKey() -> (blob: [UInt8], type: Int32)? {
+    var length = 0
+    var type: Int32 = 0
+    guard let bytes = libssh2_session_hostkey(raw, &length, &type) else { return nil }
+    let blob = bytes.withMemoryRebound(to: UInt8.self, capacity: length) {
+      Array(UnsafeBufferPointer(start: $0, count: length))
+    }
+    return (blob, type)
+  }
+
+  /// Whether libssh2 waits for the socket to become readable (`inbound`) or writable (`outbound`).
+  public var blockDirections: (inbound: Bool, outbound: Bool) {
+    let directions = libssh2_session_block_directions(raw)
+    return (
+      directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0,
+      directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
+    )
+  }
+
+  public var isAuthenticated: Bool { libssh2_userauth_authenticated(raw) != 0 }
+
+  /// Returns the authentication methods the server offers `user`, or an empty list when the
+  /// server accepted the "none" method.
+  public func authenticationMethods(user: String) throws(SSHError) -> Progress<[String]> {
+    let list = user.withCString { libssh2_userauth_list(raw, $0, UInt32(strlen($0))) }
+    if let list { return .done(String(cString: list).split(separator: ",").map(String.init)) }
+    if isAuthenticated { return .done([]) }
+    let code = libssh2_session_last_errno(raw)
+    if code == LIBSSH2_ERROR_EAGAIN { return .wouldBlock }
+    throw SSHError.last(raw, function: "libssh2_userauth_list", code: code)
+  }
+
+  /// Authenticates with an OpenSSH private key file; the public key is derived from it.
+  public func authenticate(user: String, privateKeyFile: String, passphrase: String?) throws(SSHError)
+    -> Progress<Void>
+  {
+    let status = user.withCString { userC in
+      libssh2_userauth_publickey_fromfile_ex(
+        raw, userC, UInt32(strlen(userC)), nil, privateKeyFile, passphrase)
+    }
+    return try check(status, "libssh2_userauth_publickey_fromfile_ex")
+  }
+
+  /// Authenticates with a key whose signatures come from `key` (a token, an agent, a file).
+  ///
+  /// libssh2 first asks the server whether it accepts the public key, and calls `key.sign` only
+  /// when it does. Call again with the same key after `.wouldBlock`.
+  public func authenticate(user: String, key: SSHUserKey) throws(SSHError) -> Progress<Void> {
+    let context = SignContext(key: key)
+    let box = Unmanaged.passRetained(context)
+    defer { box.release() }
+    var abstract: UnsafeMutableRawPointer? = box.toOpaque()
+    let blob = key.publicKeyBlob
+    let status = user.withCString { userC in
+      blob.withUnsafeBufferPointer { blobBytes in
+        libssh2_userauth_publickey(
+          raw, userC, blobBytes.baseAddress, blobBytes.count, signWithUserKey, &abstract)
+      }
+    }
+    if let failure = context.failure {
+      throw SSHError(code: LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED, message: "\(failure)", function: "sign")
+    }
+    return try check(status, "libssh2_userauth_publickey")
+  }
+
+  /// Configures keepalive@openssh.com requests every `interval` seconds (0 turns them off).
+  public func configureKeepalive(interval: Int, wantReply: Bool = true) {
+    libssh2_keepalive_config(raw, wantReply ? 1 : 0, UInt32(interval))
+  }
+
+  /// Sends a keepalive if one is due and returns the seconds until the next one.
+  public func sendKeepalive() throws(SSHError) -> Progress<Int> {
+    var next: Int32 = 0
+    let status = libssh2_keepalive_send(raw, &next)
+    if status == LIBSSH2_ERROR_EAGAIN { return .wouldBlock }
+    if status != 0 { throw SSHError.last(raw, function: "libssh2_keepalive_send", code: status) }
+    return .done(Int(next))
+  }
+
+  /// Opens a direct-tcpip channel: the server connects to `host`:`port` for us.
+  ///
+  /// Only one channel open may be in progress per session; call again with the same arguments
+  /// after `.wouldBlock`.
+  public func openDirectTCPIP(host: String, port: Int, originHost: String, originPort: Int)
+    throws(SSHError) -> Progress<SSHChannel>
+  {
+    let channel = libssh2_channel_direct_tcpip_ex(raw, host, Int32(port), originHost, Int32(originPort))
+    return try channelProgress(channel, "libssh2_channel_direct_tcpip_ex")
+  }
+
+  /// Opens a channel of any type with a type-specific payload (for example
+  /// `direct-streamlocal@openssh.com`), using libssh2's default window and packet sizes.
+  public func openChannel(type: String, payload: [UInt8]) throws(SSHError) -> Progress<SSHChannel> {
+    let channel = type.withCString { typeC in
+      payload.withUnsafeBufferPointer { bytes in
+        bytes.withMemoryRebound(to: CChar.self) { message in
+          libssh2_channel_open_ex(
+            raw, typeC, UInt32(strlen(typeC)), 2 * 1024 * 1024,
+            32768, message.baseAddress, UInt32(message.count))
+        }
+      }
+    }
+    return try channelProgress(channel, "libssh2_channel_open_ex")
+  }
+
+  /// Sends SSH_MSG_DISCONNECT with `reason` as the description.
+  public func disconnect(reason: String) -> Progress<Void> {
+    let status = libssh2_session_disconnect_ex(raw, SSH_DISCONNECT_BY_APPLICATION, reason, "")
+    return status == LIBSSH2_ERROR_EAGAIN ? .wouldBlock : .done(())
+  }
+
+  public var lastErrorCode: Int32 { libssh2_session_last_errno(raw) }
+
+  public func lastError(function: String) -> SSHError { SSHError.last(raw, function: function) }
+
+  private func channelProgress(_ channel: OpaquePointer?, _ function: String) throws(SSHError)
+    -> Progress<SSHChannel>
+  {
+    if let channel { return .done(SSHChannel(raw: channel, session: self)) }
+    let code = libssh2_session_last_errno(raw)
+    if code == LIBSSH2_ERROR_EAGAIN { return .wouldBlock }
+    throw SSHError.last(raw, function: function, code: code)
+  }
+
+  func check(_ status: Int32, _ function: String) throws(SSHError) -> Progress<Void> {
+    if status == 0 { return .done(()) }
+    if status == LIBSSH2_ERROR_EAGAIN { return .wouldBlock }
+    throw SSHError.last(raw, function: function, code: status)
+  }
+}
+
+/// A source of SSH user-key signatures for `SSHSession.authenticate(user:key:)`.
+public protocol SSHUserKey: AnyObject {
+  /// The public key blob as sent on the wire: the key type string, then the key's fields.
+  var publicKeyBlob: [UInt8] { get }
+  /// A short name for logs: the file, the token object or the agent comment.
+  var label: String { get }
+  /// Signs `data` and returns the inner signature that libssh2 expects from a sign callback:
+  /// `mpint r || mpint s` for ECDSA, the raw modulus-sized signature for RSA, 64 bytes for Ed25519.
+  func sign(_ data: [UInt8]) throws -> [UInt8]
+}
+
+private final class SignContext {
+  let key: SSHUserKey
+  var failure: Error?
+  init(key: SSHUserKey) { self.key = key }
+}
+
+/// The sign callback handed to libssh2. The signature buffer is released by libssh2 with
+/// free(), so it is allocated with malloc.
+private func signWithUserKey(
+  session: OpaquePointer?, signature: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?,
+  signatureLength: UnsafeMutablePointer<Int>?, data: UnsafePointer<UInt8>?, dataLength: Int,
+  abstract: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+) -> Int32 {
+  guard let abstract, let pointer = abstract.pointee, let signature, let signatureLength else {
+    return -1
+  }
+  let context = Unmanaged<SignContext>.fromOpaque(pointer).takeUnretainedValue()
+  let input = data.map { Array(UnsafeBufferPointer(start: $0, count: dataLength)) } ?? []
+  do {
+    let bytes = try context.key.sign(input)
+    guard let buffer = malloc(max(bytes.count, 1))?.assumingMemoryBound(to: UInt8.self) else { return -1 }
+    bytes.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: bytes.count) }
+    signature.pointee = buffer
+    signatureLength.pointee = bytes.count
+    return 0
+  } catch {
+    context.failure = error
+    return -1
+  }
+}

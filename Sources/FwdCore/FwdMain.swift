@@ -1,0 +1,1 @@
+public enum FwdMain { public static func run() {} }
