@@ -24,7 +24,7 @@ public final class SSHChannel {
 
   /// Reads up to `count` bytes of stream 0; `.done(0)` means no data right now or end of file
   /// (check `receivedEOF`).
-  public func read(into buffer: UnsafeMutableRawPointer, count: Int) throws(SSHError) -> Progress<Int> {
+  public func read(into buffer: UnsafeMutableRawPointer, count: Int) throws(SSHError) -> Attempt<Int> {
     let n = libssh2_channel_read_ex(handle, 0, buffer.assumingMemoryBound(to: CChar.self), count)
     if n >= 0 { return .done(n) }
     if n == Int(LIBSSH2_ERROR_EAGAIN) { return .wouldBlock }
@@ -35,7 +35,7 @@ public final class SSHChannel {
   ///
   /// After `.wouldBlock` part of a packet may already be on the wire: the next call that sends on
   /// this session must be this same write, with the same buffer and count.
-  public func write(_ buffer: UnsafeRawPointer, count: Int) throws(SSHError) -> Progress<Int> {
+  public func write(_ buffer: UnsafeRawPointer, count: Int) throws(SSHError) -> Attempt<Int> {
     let n = libssh2_channel_write_ex(handle, 0, buffer.assumingMemoryBound(to: CChar.self), count)
     if n >= 0 { return .done(n) }
     if n == Int(LIBSSH2_ERROR_EAGAIN) { return .wouldBlock }
@@ -50,16 +50,16 @@ public final class SSHChannel {
   /// Whether the server has sent EOF on this channel.
   public var receivedEOF: Bool { libssh2_channel_eof(handle) != 0 }
 
-  public func sendEOF() throws(SSHError) -> Progress<Void> {
+  public func sendEOF() throws(SSHError) -> Attempt<Void> {
     try session.check(libssh2_channel_send_eof(handle), "libssh2_channel_send_eof")
   }
 
-  public func close() throws(SSHError) -> Progress<Void> {
+  public func close() throws(SSHError) -> Attempt<Void> {
     try session.check(libssh2_channel_close(handle), "libssh2_channel_close")
   }
 
   /// Releases the channel; after `.done` the channel must not be used again.
-  public func free() -> Progress<Void> {
+  public func free() -> Attempt<Void> {
     guard let raw else { return .done(()) }
     if libssh2_channel_free(raw) == LIBSSH2_ERROR_EAGAIN { return .wouldBlock }
     self.raw = nil

@@ -34,6 +34,21 @@ public struct SSHError: Error, CustomStringConvertible, Sendable {
       || code == LIBSSH2_ERROR_BANNER_SEND || code == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED
   }
 
+  /// Whether the error breaks the whole session (transport, crypto or protocol), not one channel.
+  public var endsSession: Bool {
+    switch code {
+    case LIBSSH2_ERROR_SOCKET_NONE, LIBSSH2_ERROR_BANNER_RECV, LIBSSH2_ERROR_BANNER_SEND,
+      LIBSSH2_ERROR_INVALID_MAC, LIBSSH2_ERROR_KEX_FAILURE, LIBSSH2_ERROR_SOCKET_SEND,
+      LIBSSH2_ERROR_KEY_EXCHANGE_FAILURE, LIBSSH2_ERROR_TIMEOUT, LIBSSH2_ERROR_DECRYPT,
+      LIBSSH2_ERROR_SOCKET_DISCONNECT, LIBSSH2_ERROR_PROTO, LIBSSH2_ERROR_SOCKET_TIMEOUT,
+      LIBSSH2_ERROR_BAD_USE, LIBSSH2_ERROR_OUT_OF_BOUNDARY, LIBSSH2_ERROR_SOCKET_RECV,
+      LIBSSH2_ERROR_ENCRYPT, LIBSSH2_ERROR_BAD_SOCKET:
+      true
+    default:
+      false
+    }
+  }
+
   /// Builds the error from the session's last error, which libssh2 keeps per session.
   static func last(_ session: OpaquePointer, function: String, code: Int32? = nil) -> SSHError {
     var text: UnsafeMutablePointer<CChar>? = nil
@@ -45,7 +60,7 @@ public struct SSHError: Error, CustomStringConvertible, Sendable {
 }
 
 /// The outcome of a non-blocking libssh2 call.
-public enum Progress<Value> {
+public enum Attempt<Value> {
   case done(Value)
   /// libssh2 returned `LIBSSH2_ERROR_EAGAIN`: call again with the same arguments when the socket is ready.
   case wouldBlock

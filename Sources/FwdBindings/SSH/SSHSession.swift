@@ -23,27 +23,27 @@ public final class SSHSession {
     libssh2_session_free(raw)
   }
 
-  /// Sets the comma-separated preference list for one method kind, e.g. `LIBSSH2_METHOD_HOSTKEY`.
-  public func setMethodPreference(_ kind: Int32, _ list: String) throws(SSHError) {
-    let status = libssh2_session_method_pref(raw, kind, list)
+  /// Sets the comma-separated preference list for one method kind.
+  public func setMethodPreference(_ kind: SSHMethodKind, _ list: String) throws(SSHError) {
+    let status = libssh2_session_method_pref(raw, kind.rawValue, list)
     if status != 0 { throw SSHError.last(raw, function: "libssh2_session_method_pref", code: status) }
   }
 
   /// Returns the algorithms libssh2 supports for one method kind.
-  public func supportedMethods(_ kind: Int32) -> [String] {
+  public func supportedMethods(_ kind: SSHMethodKind) -> [String] {
     var list: UnsafeMutablePointer<UnsafePointer<CChar>?>? = nil
-    let count = libssh2_session_supported_algs(raw, kind, &list)
+    let count = libssh2_session_supported_algs(raw, kind.rawValue, &list)
     guard count > 0, let list else { return [] }
     defer { libssh2_free(raw, list) }
     return (0..<Int(count)).compactMap { list[$0].map { String(cString: $0) } }
   }
 
   /// Returns the algorithm negotiated for one method kind, once the handshake is done.
-  public func negotiatedMethod(_ kind: Int32) -> String? {
-    libssh2_session_methods(raw, kind).map { String(cString: $0) }
+  public func negotiatedMethod(_ kind: SSHMethodKind) -> String? {
+    libssh2_session_methods(raw, kind.rawValue).map { String(cString: $0) }
   }
 
-  public func handshake() throws(SSHError) -> Progress<Void> {
+  public func handshake() throws(SSHError) -> Attempt<Void> {
     try check(libssh2_session_handshake(raw, socket), "libssh2_session_handshake")
   }
 
@@ -71,7 +71,7 @@ public final class SSHSession {
 
   /// Returns the authentication methods the server offers `user`, or an empty list when the
   /// server accepted the "none" method.
-  public func authenticationMethods(user: String) throws(SSHError) -> Progress<[String]> {
+  public func authenticationMethods(user: String) throws(SSHError) -> Attempt<[String]> {
     let list = user.withCString { libssh2_userauth_list(raw, $0, UInt32(strlen($0))) }
     if let list { return .done(String(cString: list).split(separator: ",").map(String.init)) }
     if isAuthenticated { return .done([]) }
@@ -81,8 +81,10 @@ public final class SSHSession {
   }
 
   /// Authenticates with an OpenSSH private key file; the public key is derived from it.
-  public func authenticate(user: String, privateKeyFile: String, passphrase: String?) throws(SSHError)
-    -> Progress<Void>
+  /// The passphrase is a C string the caller owns and zeroes.
+  public func authenticate(user: String, privateKeyFile: String, passphrase: UnsafePointer<CChar>?)
+    throws(SSHError)
+    -> Attempt<Void>
   {
     let status = user.withCString { userC in
       libssh2_userauth_publickey_fromfile_ex(
@@ -95,7 +97,7 @@ public final class SSHSession {
   ///
   /// libssh2 first asks the server whether it accepts the public key, and calls `key.sign` only
   /// when it does. Call again with the same key after `.wouldBlock`.
-  public func authenticate(user: String, key: SSHUserKey) throws(SSHError) -> Progress<Void> {
+  public func authenticate(user: String, key: SSHUserKey) throws(SSHError) -> Attempt<Void> {
     let context = SignContext(key: key)
     let box = Unmanaged.passRetained(context)
     defer { box.release() }
@@ -119,7 +121,7 @@ public final class SSHSession {
   }
 
   /// Sends a keepalive if one is due and returns the seconds until the next one.
-  public func sendKeepalive() throws(SSHError) -> Progress<Int> {
+  public func sendKeepalive() throws(SSHError) -> Attempt<Int> {
     var next: Int32 = 0
     let status = libssh2_keepalive_send(raw, &next)
     if status == LIBSSH2_ERROR_EAGAIN { return .wouldBlock }
@@ -132,7 +134,7 @@ public final class SSHSession {
   /// Only one channel open may be in progress per session; call again with the same arguments
   /// after `.wouldBlock`.
   public func openDirectTCPIP(host: String, port: Int, originHost: String, originPort: Int)
-    throws(SSHError) -> Progress<SSHChannel>
+    throws(SSHError) -> Attempt<SSHChannel>
   {
     let channel = libssh2_channel_direct_tcpip_ex(raw, host, Int32(port), originHost, Int32(originPort))
     return try channelProgress(channel, "libssh2_channel_direct_tcpip_ex")
@@ -140,7 +142,7 @@ public final class SSHSession {
 
   /// Opens a channel of any type with a type-specific payload (for example
   /// `direct-streamlocal@openssh.com`), using libssh2's default window and packet sizes.
-  public func openChannel(type: String, payload: [UInt8]) throws(SSHError) -> Progress<SSHChannel> {
+  public func openChannel(type: String, payload: [UInt8]) throws(SSHError) -> Attempt<SSHChannel> {
     let channel = type.withCString { typeC in
       payload.withUnsafeBufferPointer { bytes in
         bytes.withMemoryRebound(to: CChar.self) { message in
@@ -154,7 +156,7 @@ public final class SSHSession {
   }
 
   /// Sends SSH_MSG_DISCONNECT with `reason` as the description.
-  public func disconnect(reason: String) -> Progress<Void> {
+  public func disconnect(reason: String) -> Attempt<Void> {
     let status = libssh2_session_disconnect_ex(raw, SSH_DISCONNECT_BY_APPLICATION, reason, "")
     return status == LIBSSH2_ERROR_EAGAIN ? .wouldBlock : .done(())
   }
@@ -164,7 +166,7 @@ public final class SSHSession {
   public func lastError(function: String) -> SSHError { SSHError.last(raw, function: function) }
 
   private func channelProgress(_ channel: OpaquePointer?, _ function: String) throws(SSHError)
-    -> Progress<SSHChannel>
+    -> Attempt<SSHChannel>
   {
     if let channel { return .done(SSHChannel(raw: channel, session: self)) }
     let code = libssh2_session_last_errno(raw)
@@ -172,7 +174,7 @@ public final class SSHSession {
     throw SSHError.last(raw, function: function, code: code)
   }
 
-  func check(_ status: Int32, _ function: String) throws(SSHError) -> Progress<Void> {
+  func check(_ status: Int32, _ function: String) throws(SSHError) -> Attempt<Void> {
     if status == 0 { return .done(()) }
     if status == LIBSSH2_ERROR_EAGAIN { return .wouldBlock }
     throw SSHError.last(raw, function: function, code: status)

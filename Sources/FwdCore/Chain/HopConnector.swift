@@ -1,0 +1,80 @@
+import Foundation
+import FwdBindings
+
+/// Turns a connected socket into an authenticated SSH session for one hop: handshake, host key
+/// check, then authentication. Runs before the hop's event loop, so it may wait on the socket.
+struct HopConnector {
+  let target: HopTarget
+  let verifier: HostKeyVerifier
+  let tokenKeys: [SSHUserKey]
+
+  /// Seconds for the SSH handshake when ConnectTimeout is not set.
+  static let defaultHandshakeTimeout = 30
+
+  func establish(socket: Int32) throws(FwdError) -> SSHSession {
+    let session: SSHSession
+    do {
+      session = try SSHSession(socket: socket)
+    } catch {
+      throw FwdError(.software, "\(target.label): \(error.message)")
+    }
+    try preferKnownHostKeyTypes(session)
+
+    let timeout = target.connectTimeout ?? HopConnector.defaultHandshakeTimeout
+    let waiter = SessionWaiter(session: session, deadline: Date().addingTimeInterval(Double(timeout)))
+    do {
+      try waiter.run { () throws(SSHError) in try session.handshake() }
+    } catch {
+      switch error {
+      case .timedOut:
+        throw FwdError(.connection, "\(target.label): SSH handshake timed out after \(timeout) s; check that an SSH server answers there")
+      case .ssh(let error):
+        throw handshakeFailure(error)
+      }
+    }
+    logDebug(target.name, "handshake done: kex \(session.negotiatedMethod(.keyExchange) ?? "?"), host key \(session.negotiatedMethod(.hostKey) ?? "?"), cipher \(session.negotiatedMethod(.cipherClientToServer) ?? "?"), mac \(session.negotiatedMethod(.macClientToServer) ?? "?")")
+
+    guard let hostKey = session.hostKey() else {
+      throw FwdError(.hostKey, "\(target.label): the server sent no host key")
+    }
+    try verifier.verify(target, keyType: SSHKeyBlob.typeName(hostKey.blob) ?? "unknown", keyBlob: hostKey.blob)
+
+    let authWaiter = SessionWaiter(session: session, deadline: nil)
+    try Authenticator(target: target, tokenKeys: tokenKeys).authenticate(session, waiter: authWaiter)
+    return session
+  }
+
+  private func preferKnownHostKeyTypes(_ session: SSHSession) throws(FwdError) {
+    let supported = session.supportedMethods(.hostKey)
+    let known = verifier.knownKeyTypes(for: target).filter { supported.contains($0) }
+    guard !known.isEmpty else { return }
+    let order = known + supported.filter { !known.contains($0) }
+    do {
+      try session.setMethodPreference(.hostKey, order.joined(separator: ","))
+      logDebug2(target.name, "host key preference: \(order.joined(separator: ","))")
+    } catch {
+      logDebug(target.name, "host key preference not set: \(error.message)")
+    }
+  }
+
+  private func handshakeFailure(_ error: SSHError) -> FwdError {
+    var message = "\(target.label): SSH handshake failed: \(error.message)"
+    if error.isKeyExchangeFailure {
+      message += "; libssh2 1.10 needs curve25519 or ECDH key exchange, AES-CTR/CBC ciphers and an Ed25519, ECDSA or ssh-rsa host key (a server with only an rsa-sha2 RSA host key cannot be used)"
+    } else if error.code == -13 || error.isSocketFailure {
+      message += "; the server closed the connection (check that this is an SSH server, and its MaxStartups and logs)"
+    }
+    return FwdError(.connection, message)
+  }
+}
+
+/// Reads fields of SSH wire-format public key blobs.
+enum SSHKeyBlob {
+  /// The key type string at the start of a blob, e.g. "ssh-ed25519".
+  static func typeName(_ blob: [UInt8]) -> String? {
+    guard blob.count >= 4 else { return nil }
+    let length = blob[0..<4].reduce(0) { $0 << 8 | Int($1) }
+    guard length > 0, 4 + length <= blob.count else { return nil }
+    return String(decoding: blob[4..<4 + length], as: UTF8.self)
+  }
+}

@@ -1,0 +1,286 @@
+import Foundation
+import FwdBindings
+
+/// A request to open a direct-tcpip channel on a hop and relay it to a local socket.
+struct ChannelRequest {
+  let label: String
+  /// The socket whose bytes the channel carries: an accepted client, or one end of the
+  /// socketpair that the next hop's session runs over.
+  let fd: Int32
+  let targetHost: String
+  let targetPort: Int
+  let originHost: String
+  let originPort: Int
+  /// Called on the hop's thread once the channel is open or has failed. On failure the hop
+  /// has already closed `fd`.
+  let completion: ((Result<Void, FwdError>) -> Void)?
+}
+
+/// The event loop of one established hop: a thread that alone owns the hop's libssh2 session
+/// and every channel on it, driven by poll(2) readiness and never by timers or spinning.
+final class HopLoop {
+  let name: String
+  let session: SSHSession
+  /// Called once, on the hop's thread, when the session is lost; the text names what was seen.
+  var onLost: ((String) -> Void)?
+
+  private let wakeup: Wakeup
+  private let inboxLock = NSLock()
+  private var inbox: [Command] = []
+  private var thread: Thread?
+  private let finished = DispatchSemaphore(value: 0)
+
+  private var relays: [ChannelRelay] = []
+  private var openQueue: [ChannelRequest] = []
+  private var opening: ChannelRequest?
+  /// The relay whose libssh2 send was interrupted; it must be resumed before any other send.
+  private var blockedRelay: ChannelRelay?
+  /// A session channel that is never used for data: reading it drains the transport when no
+  /// relay would, so server messages on an idle session are consumed and a lost connection
+  /// is noticed.
+  private var drainChannel: SSHChannel?
+  private var stopping = false
+  private var lost = false
+  private var nextRelayID = 1
+
+  private enum Command {
+    case open(ChannelRequest)
+    case stop
+  }
+
+  init(name: String, session: SSHSession) throws(SystemError) {
+    self.name = name
+    self.session = session
+    self.wakeup = try Wakeup()
+  }
+
+  func start() {
+    let thread = Thread { [self] in
+      run()
+      finished.signal()
+    }
+    thread.name = "fwd hop \(name)"
+    thread.stackSize = 1 << 20
+    self.thread = thread
+    thread.start()
+  }
+
+  /// Queues a channel open; safe from any thread.
+  func open(_ request: ChannelRequest) { submit(.open(request)) }
+
+  /// Closes every channel, disconnects the session and ends the thread; safe from any thread.
+  func stop() { submit(.stop) }
+
+  /// Waits for the thread to end, at most `timeout` seconds. Returns whether it ended.
+  @discardableResult
+  func join(timeout: Double) -> Bool {
+    finished.wait(timeout: .now() + timeout) == .success
+  }
+
+  var activeConnections: Int { relays.count }
+
+  private func submit(_ command: Command) {
+    inboxLock.lock()
+    inbox.append(command)
+    inboxLock.unlock()
+    wakeup.signal()
+  }
+
+  private func takeInbox() -> [Command] {
+    inboxLock.lock()
+    defer { inboxLock.unlock() }
+    let commands = inbox
+    inbox.removeAll()
+    return commands
+  }
+
+  // MARK: - Loop
+
+  private func run() {
+    openDrainChannel()
+    var poller = Poller()
+    while true {
+      for command in takeInbox() {
+        switch command {
+        case .open(let request): openQueue.append(request)
+        case .stop: stopping = true
+        }
+      }
+      do {
+        try serviceSession()
+      } catch {
+        sessionLost(error.message)
+        return
+      }
+      if stopping && relays.isEmpty && opening == nil && blockedRelay == nil {
+        disconnect()
+        return
+      }
+
+      poller.reset()
+      poller.add(wakeup.fd, read: true, write: false)
+      let directions = session.blockDirections
+      let drains = drainChannel != nil || relays.contains { $0.canDrainSession } || opening != nil
+      poller.add(session.socket, read: drains, write: blockedRelay != nil || directions.outbound)
+      for relay in relays where blockedRelay == nil || relay === blockedRelay {
+        poller.add(relay.fd, read: relay.wantsSocketRead, write: relay.wantsSocketWrite)
+      }
+      do {
+        try poller.wait(timeout: -1)
+      } catch {
+        sessionLost(error.description)
+        return
+      }
+      if poller.readable(0) { wakeup.drain() }
+    }
+  }
+
+  /// One pass over everything that uses the session, repeated while anything moves. A send
+  /// interrupted by EAGAIN is always resumed before any other libssh2 call that could send.
+  private func serviceSession() throws(SSHError) {
+    var moved = true
+    while moved {
+      moved = false
+      if let relay = blockedRelay {
+        switch try relay.service() {
+        case .sendBlocked: return
+        case .finished: remove(relay)
+        default: break
+        }
+        blockedRelay = nil
+        moved = true
+      }
+      if stopping {
+        openQueue.removeAll()
+        for relay in relays {
+          switch try relay.abort() {
+          case .sendBlocked:
+            blockedRelay = relay
+            return
+          case .finished: remove(relay)
+          default: break
+          }
+        }
+      }
+      switch try serviceOpen() {
+      case .sendBlocked: return
+      case .progressed: moved = true
+      default: break
+      }
+      for relay in relays {
+        switch try relay.service() {
+        case .sendBlocked:
+          blockedRelay = relay
+          return
+        case .finished:
+          remove(relay)
+          moved = true
+        case .progressed:
+          moved = true
+        case .idle:
+          break
+        }
+      }
+      try drainSession()
+    }
+  }
+
+  private func remove(_ relay: ChannelRelay) {
+    relays.removeAll { $0 === relay }
+    logDebug2(relay.label, "closed: \(relay.bytesUp) bytes up, \(relay.bytesDown) bytes down")
+  }
+
+  /// Advances the channel open in progress, or starts the next queued one. libssh2 1.10 allows
+  /// only one open in progress per session.
+  private func serviceOpen() throws(SSHError) -> ChannelRelay.Outcome {
+    if opening == nil, !openQueue.isEmpty { opening = openQueue.removeFirst() }
+    guard let request = opening else { return .idle }
+    let progress: Attempt<SSHChannel>
+    do {
+      progress = try session.openDirectTCPIP(
+        host: request.targetHost, port: request.targetPort,
+        originHost: request.originHost, originPort: request.originPort)
+    } catch {
+      if error.endsSession { throw error }
+      opening = nil
+      let reason = error.message.isEmpty ? "channel open failed (\(error.code))" : error.message
+      logError(request.label, "channel to \(request.targetHost):\(request.targetPort) via \(name) failed: \(reason)")
+      Socket.close(request.fd)
+      request.completion?(.failure(FwdError(.forwarding, "\(name): \(reason)")))
+      return .progressed
+    }
+    switch progress {
+    case .wouldBlock:
+      return session.blockDirections.outbound ? .sendBlocked : .idle
+    case .done(let channel):
+      opening = nil
+      let relay = ChannelRelay(id: nextRelayID, label: request.label, fd: request.fd, channel: channel)
+      nextRelayID += 1
+      relays.append(relay)
+      logDebug(request.label, "channel open via \(name) to \(request.targetHost):\(request.targetPort)")
+      request.completion?(.success(()))
+      return .progressed
+    }
+  }
+
+  // MARK: - Idle session
+
+  private func openDrainChannel() {
+    // Opening is blocking-style here: the loop has not started, so nothing else sends.
+    var poller = Poller()
+    while true {
+      do {
+        switch try session.openChannel(type: "session", payload: []) {
+        case .done(let channel):
+          drainChannel = channel
+          return
+        case .wouldBlock:
+          poller.reset()
+          let directions = session.blockDirections
+          poller.add(session.socket, read: directions.inbound, write: directions.outbound)
+          try? poller.wait(timeout: 5000)
+        }
+      } catch {
+        // NOTE: without the drain channel an idle session is only read when a relay reads.
+        logDebug(name, "no idle drain channel: \(error.message)")
+        return
+      }
+    }
+  }
+
+  private func drainSession() throws(SSHError) {
+    guard let drainChannel else { return }
+    var scratch: UInt8 = 0
+    switch try drainChannel.read(into: &scratch, count: 0) {
+    case .wouldBlock:
+      if session.blockDirections.outbound { return }
+    case .done:
+      break
+    }
+  }
+
+  // MARK: - Ending
+
+  private func sessionLost(_ reason: String) {
+    lost = true
+    for relay in relays { relay.discard() }
+    relays.removeAll()
+    for request in openQueue + (opening.map { [$0] } ?? []) {
+      Socket.close(request.fd)
+      request.completion?(.failure(FwdError(.chainLost, "\(name): connection lost: \(reason)")))
+    }
+    openQueue.removeAll()
+    opening = nil
+    onLost?(reason)
+  }
+
+  private func disconnect() {
+    var poller = Poller()
+    let deadline = Date().addingTimeInterval(1)
+    while case .wouldBlock = session.disconnect(reason: "fwd stopped"), Date() < deadline {
+      poller.reset()
+      poller.add(session.socket, read: false, write: true)
+      try? poller.wait(timeout: 100)
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/// Everything needed to reach and log in to one hop, resolved from the command line and
+/// ssh_config before any connection is made.
+public struct HopTarget: Sendable {
+  /// The name as typed (`build`), used in logs.
+  public var name: String
+  /// The address to connect to (HostName, or the name itself).
+  public var hostName: String
+  public var port: Int
+  public var user: String
+  /// Private key files in the order to try them, `~` and `%` tokens already expanded.
+  public var identityFiles: [String]
+  /// Whether `identityFiles` were set explicitly; default files that do not exist are skipped
+  /// silently, explicit ones with a warning.
+  public var identityFilesExplicit: Bool
+  public var identitiesOnly: Bool
+  /// The agent socket: nil uses `SSH_AUTH_SOCK`, "none" turns the agent off.
+  public var identityAgent: String?
+  public var userKnownHostsFiles: [String]
+  public var globalKnownHostsFiles: [String]
+  public var strictHostKeyChecking: StrictHostKeyChecking
+  public var hostKeyAlias: String?
+  public var hashKnownHosts: Bool
+  /// Seconds allowed for the TCP connect and for the SSH handshake; nil means the default.
+  public var connectTimeout: Int?
+  public var batchMode: Bool
+  /// AF_UNSPEC, AF_INET or AF_INET6.
+  public var addressFamily: Int32
+
+  public init(name: String, hostName: String, port: Int, user: String) {
+    self.name = name
+    self.hostName = hostName
+    self.port = port
+    self.user = user
+    identityFiles = []
+    identityFilesExplicit = false
+    identitiesOnly = false
+    identityAgent = nil
+    userKnownHostsFiles = []
+    globalKnownHostsFiles = []
+    strictHostKeyChecking = .ask
+    hostKeyAlias = nil
+    hashKnownHosts = false
+    connectTimeout = nil
+    batchMode = false
+    addressFamily = 0
+  }
+
+  /// `name (host:port)`, or `name` alone when it is the address itself, as log lines show hops.
+  public var label: String {
+    let address = hostName.contains(":") ? "[\(hostName)]:\(port)" : "\(hostName):\(port)"
+    return name == hostName ? address : "\(name) (\(address))"
+  }
+}
+
+/// ssh's StrictHostKeyChecking values.
+public enum StrictHostKeyChecking: String, Sendable {
+  case yes
+  case acceptNew = "accept-new"
+  case no
+  case ask
+}

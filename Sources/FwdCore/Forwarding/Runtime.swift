@@ -1,0 +1,158 @@
+import Foundation
+import FwdBindings
+import Glibc
+
+/// What one run of fwd does, fully resolved from the command line and ssh_config.
+public struct RunPlan: Sendable {
+  /// First jump host first, destination last.
+  public var hops: [HopTarget]
+  public var localForwards: [LocalForward]
+  /// AF_UNSPEC, AF_INET (-4) or AF_INET6 (-6).
+  public var addressFamily: Int32
+
+  public init(hops: [HopTarget], localForwards: [LocalForward], addressFamily: Int32) {
+    self.hops = hops
+    self.localForwards = localForwards
+    self.addressFamily = addressFamily
+  }
+}
+
+/// The main thread's loop once the chain is up: accepts local connections and hands each to
+/// the last hop, and turns signals and a lost hop into the end of the run.
+final class Runtime {
+  private let plan: RunPlan
+  private let verifier: HostKeyVerifier
+  private var listeners: [LocalListener] = []
+  private var chain: Chain?
+  private let events: Wakeup
+  private let lostLock = NSLock()
+  private var lostReason: (hop: Int, reason: String)?
+  private var nextConnectionID = 1
+
+  init(plan: RunPlan, verifier: HostKeyVerifier) throws(FwdError) {
+    self.plan = plan
+    self.verifier = verifier
+    do {
+      events = try Wakeup()
+    } catch {
+      throw FwdError(.software, error.description)
+    }
+  }
+
+  /// Binds, connects, serves until a signal or a lost hop, and returns the exit status.
+  func run(signals: SignalPipe, tokenKeys: [SSHUserKey]) throws(FwdError) -> ExitStatus {
+    for spec in plan.localForwards {
+      let listener = LocalListener(spec: spec)
+      do {
+        try listener.bind(addressFamily: plan.addressFamily)
+      } catch {
+        closeListeners()
+        throw error
+      }
+      listeners.append(listener)
+    }
+
+    let chain = Chain(targets: plan.hops, verifier: verifier, tokenKeys: tokenKeys)
+    chain.onLost = { [weak self] index, reason in self?.hopLost(index, reason) }
+    do {
+      try chain.establish()
+    } catch {
+      closeListeners()
+      throw error
+    }
+    self.chain = chain
+    announceReady()
+    let status = serve(signals: signals, chain: chain)
+    closeListeners()
+    chain.stop()
+    return status
+  }
+
+  private func announceReady() {
+    var text = ""
+    for listener in listeners {
+      text += listener.readyLine + "\n"
+      logInfo(nil, "forwarding \(listener.boundAddresses.map(\.description).joined(separator: ", ")) to \(listener.spec.targetHost):\(listener.spec.targetPort) via \(plan.hops.map(\.name).joined(separator: " -> "))")
+    }
+    FileHandle.standardOutput.write(text.data(using: .utf8)!)
+  }
+
+  private func serve(signals: SignalPipe, chain: Chain) -> ExitStatus {
+    var poller = Poller()
+    while true {
+      poller.reset()
+      poller.add(signals.fd, read: true, write: false)
+      poller.add(events.fd, read: true, write: false)
+      var sockets: [(fd: Int32, listener: LocalListener)] = []
+      for listener in listeners {
+        for fd in listener.sockets {
+          poller.add(fd, read: true, write: false)
+          sockets.append((fd, listener))
+        }
+      }
+      do {
+        try poller.wait(timeout: -1)
+      } catch {
+        logError(nil, "main loop failed: \(error.description)")
+        return .software
+      }
+      if poller.readable(0) {
+        for number in signals.take() where number == SIGINT || number == SIGTERM {
+          logInfo(nil, "stopping on \(number == SIGINT ? "SIGINT" : "SIGTERM")")
+          return .success
+        }
+      }
+      if poller.readable(1) {
+        events.drain()
+        if let lost = takeLost() {
+          let target = plan.hops[lost.hop]
+          logError(target.name, "connection to \(target.label) lost: \(lost.reason)")
+          return .chainLost
+        }
+      }
+      for (index, entry) in sockets.enumerated() where poller.readable(index + 2) {
+        acceptAll(entry.fd, entry.listener, chain: chain)
+      }
+    }
+  }
+
+  private func acceptAll(_ listenFD: Int32, _ listener: LocalListener, chain: Chain) {
+    while true {
+      let client: Int32?
+      do {
+        client = try Socket.accept(listenFD)
+      } catch {
+        logError(nil, "-L \(listener.spec.text): accept failed: \(error.reason)")
+        return
+      }
+      guard let client else { return }
+      Socket.setNoDelay(client)
+      let id = nextConnectionID
+      nextConnectionID += 1
+      let peer = Socket.peerAddress(client)
+      let label = "conn \(id)"
+      logDebug(label, "accepted from \(peer?.description ?? "?") on -L \(listener.spec.text)")
+      chain.last.open(
+        ChannelRequest(
+          label: label, fd: client, targetHost: listener.spec.targetHost, targetPort: listener.spec.targetPort,
+          originHost: peer?.host ?? "127.0.0.1", originPort: peer?.port ?? 0, completion: nil))
+    }
+  }
+
+  private func hopLost(_ index: Int, _ reason: String) {
+    lostLock.lock()
+    if lostReason == nil { lostReason = (index, reason) }
+    lostLock.unlock()
+    events.signal()
+  }
+
+  private func takeLost() -> (hop: Int, reason: String)? {
+    lostLock.lock()
+    defer { lostLock.unlock() }
+    return lostReason
+  }
+
+  private func closeListeners() {
+    for listener in listeners { listener.close() }
+  }
+}
