@@ -8,16 +8,32 @@ public final class SSHSession {
   let raw: OpaquePointer
   /// The socket the session reads and writes. The session does not close it.
   public let socket: Int32
+  private let traffic = SessionTraffic()
 
   public init(socket: Int32) throws(SSHError) {
     LibSSH2.initialize()
-    guard let raw = libssh2_session_init_ex(nil, nil, nil, nil) else {
+    let abstract = Unmanaged.passUnretained(traffic).toOpaque()
+    guard let raw = libssh2_session_init_ex(nil, nil, nil, abstract) else {
       throw SSHError(code: LIBSSH2_ERROR_ALLOC, message: "out of memory", function: "libssh2_session_init_ex")
     }
     self.raw = raw
     self.socket = socket
     libssh2_session_set_blocking(raw, 0)
+    let receive: @convention(c) (Int32, UnsafeMutableRawPointer?, Int, Int32, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int = receiveAndCount
+    libssh2_session_callback_set(raw, LIBSSH2_CALLBACK_RECV, unsafeBitCast(receive, to: UnsafeMutableRawPointer.self))
+    let disconnect: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, Int32, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Void = recordDisconnect
+    libssh2_session_callback_set(raw, LIBSSH2_CALLBACK_DISCONNECT, unsafeBitCast(disconnect, to: UnsafeMutableRawPointer.self))
   }
+
+  /// Monotonic time of the last bytes received from the server, in milliseconds
+  /// (see `Clock.monotonicMilliseconds`).
+  public var lastReceiveTime: UInt64 { traffic.lastReceive }
+
+  /// Bytes read from the socket so far, encrypted SSH packets included.
+  public var bytesReceived: UInt64 { traffic.bytesReceived }
+
+  /// The description from the server's SSH_MSG_DISCONNECT, if it sent one.
+  public var disconnectMessage: String? { traffic.disconnectMessage }
 
   deinit {
     libssh2_session_free(raw)
@@ -179,6 +195,40 @@ public final class SSHSession {
     if status == LIBSSH2_ERROR_EAGAIN { return .wouldBlock }
     throw SSHError.last(raw, function: function, code: status)
   }
+}
+
+/// Counters the libssh2 I/O callbacks update; reached through the session's abstract pointer.
+private final class SessionTraffic {
+  var lastReceive = Clock.monotonicMilliseconds()
+  var bytesReceived: UInt64 = 0
+  var disconnectMessage: String?
+}
+
+/// libssh2's receive callback: recv(2) plus a timestamp, so keepalives can tell whether the
+/// server has sent anything. libssh2 expects -errno, not -1, on failure.
+private func receiveAndCount(
+  socket: Int32, buffer: UnsafeMutableRawPointer?, length: Int, flags: Int32,
+  abstract: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+) -> Int {
+  let n = recv(socket, buffer, length, flags)
+  if n < 0 { return -Int(errno) }
+  if n > 0, let pointer = abstract?.pointee {
+    let traffic = Unmanaged<SessionTraffic>.fromOpaque(pointer).takeUnretainedValue()
+    traffic.lastReceive = Clock.monotonicMilliseconds()
+    traffic.bytesReceived += UInt64(n)
+  }
+  return n
+}
+
+private func recordDisconnect(
+  session: OpaquePointer?, reason: Int32, message: UnsafePointer<CChar>?, messageLength: Int32,
+  language: UnsafePointer<CChar>?, languageLength: Int32, abstract: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+) {
+  guard let pointer = abstract?.pointee, let message, messageLength > 0 else { return }
+  let text = message.withMemoryRebound(to: UInt8.self, capacity: Int(messageLength)) {
+    String(decoding: UnsafeBufferPointer(start: $0, count: Int(messageLength)), as: UTF8.self)
+  }
+  Unmanaged<SessionTraffic>.fromOpaque(pointer).takeUnretainedValue().disconnectMessage = text
 }
 
 /// A source of SSH user-key signatures for `SSHSession.authenticate(user:key:)`.

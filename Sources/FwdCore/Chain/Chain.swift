@@ -39,6 +39,8 @@ final class Chain {
         } catch {
           throw FwdError(.software, "\(target.label): \(error.description)")
         }
+        loop.aliveInterval = target.serverAliveInterval
+        loop.aliveCountMax = max(1, target.serverAliveCountMax)
         loop.onLost = { [weak self] reason in self?.onLost?(index, reason) }
         hops.append(loop)
         loop.start()
@@ -75,7 +77,7 @@ final class Chain {
       do {
         let fd = try Socket.connect(to: address, timeout: timeout > 0 ? timeout : -1)
         Socket.setNoDelay(fd)
-        Socket.setKeepAlive(fd, true)
+        Socket.setKeepAlive(fd, target.tcpKeepAlive)
         logDebug(target.name, "connected to \(address)")
         return fd
       } catch {

@@ -43,6 +43,12 @@ final class HopLoop {
   private var lost = false
   private var nextRelayID = 1
 
+  /// Seconds of silence from the server before a keepalive is sent; 0 turns keepalives off.
+  var aliveInterval = 0
+  /// Keepalive intervals without any traffic from the server before the session is lost.
+  var aliveCountMax = 3
+  private var lastKeepaliveSent: UInt64 = 0
+
   private enum Command {
     case open(ChannelRequest)
     case stop
@@ -98,6 +104,9 @@ final class HopLoop {
 
   private func run() {
     openDrainChannel()
+    // libssh2 sends a keepalive only when its own interval has passed; 1 s lets this loop's
+    // timing decide.
+    session.configureKeepalive(interval: aliveInterval > 0 ? 1 : 0)
     var poller = Poller()
     while true {
       for command in takeInbox() {
@@ -109,7 +118,7 @@ final class HopLoop {
       do {
         try serviceSession()
       } catch {
-        sessionLost(error.message)
+        sessionLost(Self.describe(error))
         return
       }
       if stopping && relays.isEmpty && opening == nil && blockedRelay == nil {
@@ -126,13 +135,58 @@ final class HopLoop {
         poller.add(relay.fd, read: relay.wantsSocketRead, write: relay.wantsSocketWrite)
       }
       do {
-        try poller.wait(timeout: -1)
+        try poller.wait(timeout: keepaliveTimeout())
       } catch {
         sessionLost(error.description)
         return
       }
       if poller.readable(0) { wakeup.drain() }
+      if let silence = checkAlive() {
+        sessionLost(silence)
+        return
+      }
     }
+  }
+
+  private static func describe(_ error: SSHError) -> String {
+    switch error.code {
+    case -13, -43: "connection closed by the server or the hop before it (\(error.message))"
+    default: error.message
+    }
+  }
+
+  /// Milliseconds until the next keepalive decision, or -1 without keepalives.
+  private func keepaliveTimeout() -> Int32 {
+    guard aliveInterval > 0 else { return -1 }
+    let interval = UInt64(aliveInterval) * 1000
+    let due = max(session.lastReceiveTime, lastKeepaliveSent) + interval
+    let now = Clock.monotonicMilliseconds()
+    return due > now ? Int32(min(due - now, UInt64(Int32.max))) : 0
+  }
+
+  /// Sends a keepalive after `aliveInterval` seconds of silence, and returns a reason when the
+  /// server has been silent for `aliveInterval` x `aliveCountMax` seconds. Only traffic from
+  /// the server counts, so a hop whose sshd is frozen is noticed even while we send.
+  private func checkAlive() -> String? {
+    guard aliveInterval > 0 else { return nil }
+    let now = Clock.monotonicMilliseconds()
+    let silence = now - min(now, session.lastReceiveTime)
+    let interval = UInt64(aliveInterval) * 1000
+    if silence >= interval * UInt64(aliveCountMax) {
+      return "no answer from the server for \(silence / 1000) s (\(aliveCountMax) keepalives at \(aliveInterval) s intervals; ServerAliveInterval and ServerAliveCountMax set these)"
+    }
+    // NOTE: a keepalive interrupted by EAGAIN is not resumed like a relay's send; it is only
+    // sent after a full interval of silence, when the socket's send buffer is rarely full.
+    if silence >= interval, now - lastKeepaliveSent >= interval, blockedRelay == nil {
+      lastKeepaliveSent = now
+      do {
+        _ = try session.sendKeepalive()
+        logDebug3(name, "keepalive sent after \(silence) ms of silence")
+      } catch {
+        if error.endsSession { return error.message }
+      }
+    }
+    return nil
   }
 
   /// One pass over everything that uses the session, repeated while anything moves. A send
@@ -263,6 +317,10 @@ final class HopLoop {
 
   private func sessionLost(_ reason: String) {
     lost = true
+    let reason = session.disconnectMessage.map { "server disconnected: \($0)" } ?? reason
+    // Reported before the relays close, because closing them ends the inner hops' sessions and
+    // the hop that failed first is the one to name.
+    onLost?(reason)
     for relay in relays { relay.discard() }
     relays.removeAll()
     for request in openQueue + (opening.map { [$0] } ?? []) {
@@ -271,7 +329,6 @@ final class HopLoop {
     }
     openQueue.removeAll()
     opening = nil
-    onLost?(reason)
   }
 
   private func disconnect() {

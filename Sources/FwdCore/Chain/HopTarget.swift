@@ -23,6 +23,13 @@ public struct HopTarget: Sendable {
   /// Seconds allowed for the TCP connect and for the SSH handshake; nil means the default.
   public var connectTimeout: Int?
   public var batchMode: Bool
+  /// Seconds of silence from the server before fwd sends a keepalive (0: never). fwd turns
+  /// keepalives on by default, unlike ssh, so a dead hop is noticed without traffic.
+  public var serverAliveInterval: Int
+  /// Keepalive intervals without traffic from the server before the hop counts as lost.
+  public var serverAliveCountMax: Int
+  /// Whether the first hop's socket uses TCP keepalives.
+  public var tcpKeepAlive: Bool
   /// AF_UNSPEC, AF_INET or AF_INET6.
   public var addressFamily: Int32
 
@@ -42,8 +49,13 @@ public struct HopTarget: Sendable {
     hashKnownHosts = false
     connectTimeout = nil
     batchMode = false
+    serverAliveInterval = HopTarget.defaultServerAliveInterval
+    serverAliveCountMax = 3
+    tcpKeepAlive = true
     addressFamily = 0
   }
+
+  public static let defaultServerAliveInterval = 15
 
   /// `name (host:port)`, or `name` alone when it is the address itself, as log lines show hops.
   public var label: String {

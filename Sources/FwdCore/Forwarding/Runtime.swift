@@ -141,7 +141,8 @@ final class Runtime {
 
   private func hopLost(_ index: Int, _ reason: String) {
     lostLock.lock()
-    if lostReason == nil { lostReason = (index, reason) }
+    // Keep the hop nearest the client: its loss ends every hop after it too.
+    if lostReason == nil || index < lostReason!.hop { lostReason = (index, reason) }
     lostLock.unlock()
     events.signal()
   }
