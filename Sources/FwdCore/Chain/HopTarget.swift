@@ -30,6 +30,8 @@ public struct HopTarget: Sendable {
   public var serverAliveCountMax: Int
   /// Whether the first hop's socket uses TCP keepalives.
   public var tcpKeepAlive: Bool
+  /// The hop this one is reached through, nil for the first hop.
+  public var jumpHostName: String?
   /// AF_UNSPEC, AF_INET or AF_INET6.
   public var addressFamily: Int32
 
@@ -52,6 +54,7 @@ public struct HopTarget: Sendable {
     serverAliveInterval = HopTarget.defaultServerAliveInterval
     serverAliveCountMax = 3
     tcpKeepAlive = true
+    jumpHostName = nil
     addressFamily = 0
   }
 
@@ -62,12 +65,4 @@ public struct HopTarget: Sendable {
     let address = hostName.contains(":") ? "[\(hostName)]:\(port)" : "\(hostName):\(port)"
     return name == hostName ? address : "\(name) (\(address))"
   }
-}
-
-/// ssh's StrictHostKeyChecking values.
-public enum StrictHostKeyChecking: String, Sendable {
-  case yes
-  case acceptNew = "accept-new"
-  case no
-  case ask
 }
