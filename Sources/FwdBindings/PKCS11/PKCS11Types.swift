@@ -24,6 +24,9 @@ public struct PKCS11TokenInfo: Sendable, Equatable {
     self.flags = flags
   }
 
+  /// The token has been initialized; SoftHSM, for one, always offers an uninitialized token
+  /// in a free slot.
+  public var isInitialized: Bool { flags & UInt(CKF_TOKEN_INITIALIZED) != 0 }
   /// The token needs `C_Login` before its private keys can be used.
   public var loginRequired: Bool { flags & UInt(CKF_LOGIN_REQUIRED) != 0 }
   /// The reader has a PIN pad: `C_Login` takes no PIN and the user types it on the reader.
@@ -39,6 +42,7 @@ public struct PKCS11TokenInfo: Sendable, Equatable {
 
   /// The `CKF_` flag values, for tests and for code that builds a `PKCS11TokenInfo` by hand.
   public enum Flag {
+    public static let tokenInitialized = UInt(CKF_TOKEN_INITIALIZED)
     public static let loginRequired = UInt(CKF_LOGIN_REQUIRED)
     public static let protectedAuthenticationPath = UInt(CKF_PROTECTED_AUTHENTICATION_PATH)
     public static let userPINCountLow = UInt(CKF_USER_PIN_COUNT_LOW)
