@@ -104,13 +104,15 @@ final class TerminalPINReader: PINReader {
   }
 
   private func writeText(_ text: String) {
-    var bytes = Array(text.utf8)
-    var offset = 0
-    while offset < bytes.count {
-      let written = write(descriptor, &bytes[offset], bytes.count - offset)
-      if written < 0 && errno == EINTR { continue }
-      if written <= 0 { return }
-      offset += written
+    let bytes = Array(text.utf8)
+    bytes.withUnsafeBytes { buffer in
+      var offset = 0
+      while offset < buffer.count, let base = buffer.baseAddress {
+        let written = write(descriptor, base + offset, buffer.count - offset)
+        if written < 0 && errno == EINTR { continue }
+        if written <= 0 { return }
+        offset += written
+      }
     }
   }
 }
