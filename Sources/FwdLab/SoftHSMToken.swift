@@ -67,7 +67,8 @@ public final class SoftHSMToken {
     let tokens = directory.appendingPathComponent("tokens")
     try FileManager.default.createDirectory(at: tokens, withIntermediateDirectories: true)
     configPath = directory.appendingPathComponent("softhsm2.conf").path
-    let config = "directories.tokendir = \(tokens.path)\nobjectstore.backend = file\nlog.level = ERROR\n"
+    let config =
+      "directories.tokendir = \(tokens.path)\nobjectstore.backend = file\nlog.level = ERROR\n"
     try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     self.label = label
     userPIN = SoftHSMToken.randomDigits(8)
@@ -160,7 +161,8 @@ public final class SoftHSMToken {
     let err = errors.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-      let text = String(decoding: err, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+      let text = String(decoding: err, as: UTF8.self).trimmingCharacters(
+        in: .whitespacesAndNewlines)
       throw SoftHSMTokenError("\(tool) exited \(process.terminationStatus): \(text)")
     }
     return String(decoding: out, as: UTF8.self)
@@ -180,7 +182,7 @@ extension SoftHSMToken {
     return candidates.first { FileManager.default.fileExists(atPath: $0) }
   }
 
-  /// The environment that makes pkcs11-spy wrap `module` and log its calls to `log`.
+  /// Returns the environment that makes pkcs11-spy wrap `module` and log its calls to `log`.
   public static func spyEnvironment(wrapping module: String, log: String) -> [String: String] {
     ["PKCS11SPY": module, "PKCS11SPY_OUTPUT": log]
   }

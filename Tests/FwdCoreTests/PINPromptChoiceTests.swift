@@ -1,6 +1,7 @@
-@testable import FwdCore
 import FwdBindings
 import Testing
+
+@testable import FwdCore
 
 @Suite struct PINPromptChoiceTests {
   /// Describes the choice for `variables` in a process without a terminal.
@@ -21,13 +22,15 @@ import Testing
 
   @Test func displayAllowsAskpassWithoutTerminal() {
     #expect(choice(["DISPLAY": ":0", "SSH_ASKPASS": "/bin/pin"]) == "askpass /bin/pin")
-    #expect(choice(["WAYLAND_DISPLAY": "wayland-0", "SSH_ASKPASS": "/bin/pin"]) == "askpass /bin/pin")
+    #expect(
+      choice(["WAYLAND_DISPLAY": "wayland-0", "SSH_ASKPASS": "/bin/pin"]) == "askpass /bin/pin")
     #expect(choice(["DISPLAY": ":0"]) == "askpass /usr/bin/ssh-askpass")
   }
 
   @Test func askpassRequireRules() {
     #expect(choice(["DISPLAY": ":0", "SSH_ASKPASS_REQUIRE": "never"]) == "none")
-    #expect(choice(["SSH_ASKPASS_REQUIRE": "force", "SSH_ASKPASS": "/bin/pin"]) == "askpass /bin/pin")
+    #expect(
+      choice(["SSH_ASKPASS_REQUIRE": "force", "SSH_ASKPASS": "/bin/pin"]) == "askpass /bin/pin")
     #expect(choice(["SSH_ASKPASS_REQUIRE": "prefer", "SSH_ASKPASS": "/bin/pin"]) == "none")
     #expect(
       choice(["DISPLAY": ":0", "SSH_ASKPASS_REQUIRE": "PREFER", "SSH_ASKPASS": "/bin/pin"])
@@ -39,18 +42,20 @@ import Testing
     #expect(PINSource.interactive.makeReader(batchMode: true, environment: environment) == nil)
     let file = PINSource.file("/run/pin").makeReader(batchMode: true, environment: environment)
     #expect(file?.sourceName == "--pin-file /run/pin")
-    let descriptor = PINSource.fileDescriptor(3).makeReader(batchMode: true, environment: environment)
+    let descriptor = PINSource.fileDescriptor(3).makeReader(
+      batchMode: true, environment: environment)
     #expect(descriptor?.isInteractive == false)
   }
 
-  @Test(arguments: [
-    (0, nil),
-    (PKCS11TokenInfo.Flag.userPINCountLow, "a wrong PIN was entered before: few attempts remain"),
-    (
-      PKCS11TokenInfo.Flag.userPINCountLow | PKCS11TokenInfo.Flag.userPINFinalTry,
-      "one attempt left before the PIN locks"
-    ),
-  ] as [(UInt, String?)])
+  @Test(
+    arguments: [
+      (0, nil),
+      (PKCS11TokenInfo.Flag.userPINCountLow, "a wrong PIN was entered before: few attempts remain"),
+      (
+        PKCS11TokenInfo.Flag.userPINCountLow | PKCS11TokenInfo.Flag.userPINFinalTry,
+        "one attempt left before the PIN locks"
+      ),
+    ] as [(UInt, String?)])
   func retryWarningFollowsFlags(_ flags: UInt, _ expected: String?) {
     let token = PKCS11TokenInfo(slot: 0, label: "card", flags: flags)
     #expect(SmartcardLogin.retryWarning(token) == expected)

@@ -1,8 +1,9 @@
 import Foundation
-@testable import FwdCore
 import FwdBindings
 import Glibc
 import Testing
+
+@testable import FwdCore
 
 /// A pseudo-terminal pair: the reader opens the secondary side as its terminal, the test
 /// types on the primary side.
@@ -54,8 +55,8 @@ private final class PseudoTerminal {
   }
 }
 
-/// Runs `body` on its own thread, since the PIN reader blocks, and returns a function that
-/// waits for its result (at most 10 s; nil after that).
+/// Runs `body` on its own thread, because the PIN reader blocks. Returns a function that
+/// waits at most 10 s for the result and returns nil after that.
 private func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) -> () -> T? {
   let done = DispatchSemaphore(value: 0)
   let box = ResultBox<T>()
@@ -93,8 +94,8 @@ private struct SmartcardTestFailure: Error, CustomStringConvertible {
       let pin = try? reader.readPIN(token: "card", notice: "One attempt left before the PIN locks.")
       return pin?.count ?? -1
     }
-    let shown = terminal.read(until: "Enter PIN for 'card': ")
-    #expect(shown.hasPrefix("One attempt left before the PIN locks."))
+    let displayed = terminal.read(until: "Enter PIN for 'card': ")
+    #expect(displayed.hasPrefix("One attempt left before the PIN locks."))
     #expect(!terminal.echoes)
     terminal.type("123456\n")
     #expect(result() == 6)

@@ -1,6 +1,7 @@
-@testable import FwdCore
 import Foundation
 import Testing
+
+@testable import FwdCore
 
 @Suite struct SmartcardPublicKeyTests {
   static let p256Params: [UInt8] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]
@@ -19,20 +20,26 @@ import Testing
   @Test func ecPointWrappedOrBare() {
     let point: [UInt8] = [0x04] + [UInt8](repeating: 7, count: 64)
     let wrapped = [0x04, 0x41] + point
-    #expect(SmartcardPublicKey(ecParams: Self.p256Params, ecPoint: wrapped) == .ecdsa(.p256, point: point))
-    #expect(SmartcardPublicKey(ecParams: Self.p256Params, ecPoint: point) == .ecdsa(.p256, point: point))
+    #expect(
+      SmartcardPublicKey(ecParams: Self.p256Params, ecPoint: wrapped) == .ecdsa(.p256, point: point)
+    )
+    #expect(
+      SmartcardPublicKey(ecParams: Self.p256Params, ecPoint: point) == .ecdsa(.p256, point: point))
     #expect(SmartcardPublicKey(ecParams: Self.p256Params, ecPoint: Array(point.dropLast())) == nil)
   }
 
   @Test func p521PointWithLongFormLength() {
     let point: [UInt8] = [0x04] + [UInt8](repeating: 9, count: 132)
     let wrapped = [0x04, 0x81, 0x85] + point
-    #expect(SmartcardPublicKey(ecParams: Self.p521Params, ecPoint: wrapped) == .ecdsa(.p521, point: point))
+    #expect(
+      SmartcardPublicKey(ecParams: Self.p521Params, ecPoint: wrapped) == .ecdsa(.p521, point: point)
+    )
   }
 
   @Test func ed25519PointWrappedOrBare() {
     let key = [UInt8](repeating: 3, count: 32)
-    #expect(SmartcardPublicKey(ecParams: Self.ed25519Name, ecPoint: [0x04, 0x20] + key) == .ed25519(key))
+    #expect(
+      SmartcardPublicKey(ecParams: Self.ed25519Name, ecPoint: [0x04, 0x20] + key) == .ed25519(key))
     #expect(SmartcardPublicKey(ecParams: Self.ed25519OID, ecPoint: key) == .ed25519(key))
   }
 
@@ -47,7 +54,8 @@ import Testing
   @Test func rsaFromSubjectPublicKeyInfo() {
     let modulus: [UInt8] = [0x00, 0xc1] + [UInt8](repeating: 0x55, count: 255)
     let rsaKey = der(0x30, der(0x02, modulus) + der(0x02, [0x01, 0x00, 0x01]))
-    let algorithm = der(0x30, [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00])
+    let algorithm = der(
+      0x30, [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00])
     let info = der(0x30, algorithm + der(0x03, [0x00] + rsaKey))
     let key = SmartcardPublicKey(subjectPublicKeyInfo: info)
     #expect(key == .rsa(exponent: [0x01, 0x00, 0x01], modulus: modulus))

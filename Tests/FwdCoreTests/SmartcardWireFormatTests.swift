@@ -1,15 +1,17 @@
-@testable import FwdCore
 import Testing
 
+@testable import FwdCore
+
 @Suite struct SmartcardWireFormatTests {
-  @Test(arguments: [
-    ([], [0, 0, 0, 0]),
-    ([0, 0], [0, 0, 0, 0]),
-    ([0x01], [0, 0, 0, 1, 0x01]),
-    ([0x00, 0x7f], [0, 0, 0, 1, 0x7f]),
-    ([0x80], [0, 0, 0, 2, 0x00, 0x80]),
-    ([0x00, 0x00, 0xff, 0x01], [0, 0, 0, 3, 0x00, 0xff, 0x01]),
-  ] as [([UInt8], [UInt8])])
+  @Test(
+    arguments: [
+      ([], [0, 0, 0, 0]),
+      ([0, 0], [0, 0, 0, 0]),
+      ([0x01], [0, 0, 0, 1, 0x01]),
+      ([0x00, 0x7f], [0, 0, 0, 1, 0x7f]),
+      ([0x80], [0, 0, 0, 2, 0x00, 0x80]),
+      ([0x00, 0x00, 0xff, 0x01], [0, 0, 0, 3, 0x00, 0xff, 0x01]),
+    ] as [([UInt8], [UInt8])])
   func mpintEncoding(_ magnitude: [UInt8], _ expected: [UInt8]) {
     #expect(SmartcardWireFormat.mpint(magnitude) == expected)
   }

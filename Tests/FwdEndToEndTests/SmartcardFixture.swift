@@ -1,8 +1,9 @@
 import Foundation
 import FwdBindings
-@testable import FwdCore
 import FwdLab
 import Testing
+
+@testable import FwdCore
 
 /// The smartcard tests, one suite run one test at a time: SoftHSM, pkcs11-spy and the test
 /// token read process-wide environment variables, and a loaded module is shared process-wide.
@@ -30,7 +31,8 @@ enum SmartcardFixture {
 
   /// The test token module built beside the test bundle.
   static var testTokenModule: String {
-    let folder = Bundle.main.executableURL?.deletingLastPathComponent()
+    let folder =
+      Bundle.main.executableURL?.deletingLastPathComponent()
       ?? URL(fileURLWithPath: ".build/debug")
     return folder.appendingPathComponent("libFwdTestToken.so").path
   }

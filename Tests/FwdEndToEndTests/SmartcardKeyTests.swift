@@ -1,9 +1,10 @@
 import Foundation
-import Synchronization
 import FwdBindings
-@testable import FwdCore
 import FwdLab
+import Synchronization
 import Testing
+
+@testable import FwdCore
 
 extension SmartcardTests {
   @Test(.enabled(if: SmartcardFixture.isAvailable, "softhsm2 and opensc are not installed"))
@@ -53,7 +54,8 @@ extension SmartcardTests {
         let first = mpintLength(signature, at: 0)
         let second = mpintLength(signature, at: 4 + first)
         #expect(signature.count == 8 + first + second)
-        #expect(first <= 67 && second <= 67)
+        #expect(first <= 67)
+        #expect(second <= 67)
       }
     }
   }
@@ -129,4 +131,59 @@ extension SmartcardTests {
 private func mpintLength(_ bytes: [UInt8], at offset: Int) -> Int {
   guard offset + 4 <= bytes.count else { return -1 }
   return bytes[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
+}
+
+/// Runs a tool and returns its standard output; throws when it exits non-zero.
+@discardableResult
+private func runTool(_ tool: String, _ arguments: [String]) throws -> String {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: tool)
+  process.arguments = arguments
+  let output = Pipe()
+  process.standardOutput = output
+  process.standardError = FileHandle.nullDevice
+  try process.run()
+  let data = output.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  guard process.terminationStatus == 0 else {
+    throw SSHTestError("\(tool) exited \(process.terminationStatus)")
+  }
+  return String(decoding: data, as: UTF8.self)
+}
+
+@Suite struct SmartcardCertificateTests {
+  /// A certificate's key, read the way a token holding only a certificate is read, gives the
+  /// same SSH key as ssh-keygen's conversion of the public key.
+  @Test(arguments: ["ec:P-256", "ec:P-384", "rsa:2048"])
+  func certificateKeyMatchesSSHKeygen(_ algorithm: String) throws {
+    let folder = FileManager.default.temporaryDirectory
+      .appendingPathComponent("fwd-cert-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let key = folder.appendingPathComponent("key.pem").path
+    let certificate = folder.appendingPathComponent("cert.der").path
+    let publicKey = folder.appendingPathComponent("public.pem").path
+    let parts = algorithm.split(separator: ":").map(String.init)
+    let options =
+      parts[0] == "ec"
+      ? ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:\(parts[1])"]
+      : ["-newkey", "rsa:\(parts[1])"]
+    try runTool(
+      "/usr/bin/openssl",
+      ["req", "-x509", "-nodes", "-subj", "/CN=fwd test", "-days", "1", "-keyout", key]
+        + options + ["-outform", "DER", "-out", certificate])
+    try runTool("/usr/bin/openssl", ["pkey", "-in", key, "-pubout", "-out", publicKey])
+    let expected = try runTool("/usr/bin/ssh-keygen", ["-i", "-m", "PKCS8", "-f", publicKey])
+      .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+
+    let der = try Array(Data(contentsOf: URL(fileURLWithPath: certificate)))
+    let info = try #require(X509Certificate.subjectPublicKeyInfo(der: der))
+    let parsed = try #require(SmartcardPublicKey(subjectPublicKeyInfo: info))
+    let type = String(expected[0])
+    #expect(Data(SmartcardKey.blob(type, parsed)).base64EncodedString() == expected[1])
+  }
+
+  @Test func garbageIsNotACertificate() {
+    #expect(X509Certificate.subjectPublicKeyInfo(der: [0x30, 0x03, 0x02, 0x01, 0x00]) == nil)
+  }
 }

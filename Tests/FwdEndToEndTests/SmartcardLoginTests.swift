@@ -1,8 +1,9 @@
 import Foundation
 import FwdBindings
-@testable import FwdCore
 import FwdLab
 import Testing
+
+@testable import FwdCore
 
 private let available = SmartcardFixture.isAvailable
 
@@ -44,7 +45,8 @@ private struct ScriptedAskpass {
   }
 }
 
-/// A retry counter file for the test token, starting at `wrongPINs`.
+/// Writes a retry counter file for the test token, starting at `wrongPINs`, and returns its
+/// path.
 private func counterFile(_ wrongPINs: Int) throws -> String {
   let path = FileManager.default.temporaryDirectory
     .appendingPathComponent("fwd-counter-\(UUID().uuidString.prefix(8))").path
@@ -80,11 +82,13 @@ extension SmartcardTests {
       let message = SmartcardFixture.errorMessage {
         _ = try SmartcardFixture.open(module: spy, pinSource: .file(wrong))
       }
-      #expect(message?.contains("token 'fwd-test': login failed: wrong PIN (CKR_PIN_INCORRECT)") == true)
+      #expect(
+        message?.contains("token 'fwd-test': login failed: wrong PIN (CKR_PIN_INCORRECT)") == true)
       #expect(message?.contains("from --pin-file \(wrong), not tried again") == true)
       #expect(SoftHSMToken.countCalls("C_Login", inSpyLog: log) == 1)
 
-      let session = try SmartcardFixture.open(module: spy, pinSource: .file(try token.writePINFile()))
+      let session = try SmartcardFixture.open(
+        module: spy, pinSource: .file(try token.writePINFile()))
       #expect(SoftHSMToken.countCalls("C_Login", inSpyLog: log) == 2)
       let before = SoftHSMToken.countCalls("C_Sign", inSpyLog: log)
       for key in session.smartcardKeys { _ = try key.sign([1, 2, 3]) }
@@ -124,7 +128,9 @@ extension SmartcardTests {
         module: SmartcardFixture.testTokenModule, pinSource: .interactive,
         environment: askpass.environment)
       #expect(askpass.prompts.count == 1)
-      #expect(askpass.prompts.first?.contains("A wrong PIN was entered before: few attempts remain.") == true)
+      #expect(
+        askpass.prompts.first?.contains("A wrong PIN was entered before: few attempts remain.")
+          == true)
       #expect(askpass.prompts.first?.hasSuffix("Enter PIN for 'fwd-test': ") == true)
       #expect(counter(state) == 0)
     }
@@ -193,8 +199,11 @@ extension SmartcardTests {
         environment: askpass.environment)
       let prompts = askpass.prompts
       #expect(prompts.count == 3)
-      #expect(prompts.count == 3 && prompts[1].hasPrefix("Wrong PIN. A wrong PIN was entered before"))
-      #expect(prompts.count == 3 && prompts[2].hasPrefix("This PIN was already rejected and was not sent again."))
+      #expect(
+        prompts.count == 3 && prompts[1].hasPrefix("Wrong PIN. A wrong PIN was entered before"))
+      #expect(
+        prompts.count == 3
+          && prompts[2].hasPrefix("This PIN was already rejected and was not sent again."))
       #expect(counter(state) == 0)
     }
   }
@@ -227,7 +236,9 @@ extension SmartcardTests {
           environment: askpass.environment)
       }
       #expect(askpass.prompts.count == 2)
-      #expect(askpass.prompts.last?.hasPrefix("Wrong PIN. One attempt left before the PIN locks.") == true)
+      #expect(
+        askpass.prompts.last?.hasPrefix("Wrong PIN. One attempt left before the PIN locks.") == true
+      )
       #expect(message?.hasPrefix("token 'fwd-test': wrong PIN, and the PIN is now locked") == true)
       #expect(counter(state) == 3)
     }
@@ -250,6 +261,20 @@ extension SmartcardTests {
   }
 
   @Test(.enabled(if: available, "softhsm2 and opensc are not installed"))
+  func unusedPINDescriptorIsClosed() throws {
+    let token = try #require(SmartcardFixture.token)
+    let typed = try token.writePINFile(name: "pinpad-\(UUID().uuidString)")
+    var ends: [Int32] = [-1, -1]
+    #expect(pipe(&ends) == 0)
+    defer { close(ends[1]) }
+    try SmartcardFixture.withEnvironment(["FWD_TEST_TOKEN_PINPAD": typed]) {
+      _ = try SmartcardFixture.open(
+        module: SmartcardFixture.testTokenModule, pinSource: .fileDescriptor(ends[0]))
+    }
+    #expect(fcntl(ends[0], F_GETFD) == -1)
+  }
+
+  @Test(.enabled(if: available, "softhsm2 and opensc are not installed"))
   func pinFileMustBePrivate() throws {
     let token = try #require(SmartcardFixture.token)
     let readable = try SmartcardFixture.privateFile(token.userPIN, mode: 0o644)
@@ -261,7 +286,8 @@ extension SmartcardTests {
     let directory = SmartcardFixture.errorMessage {
       _ = try SmartcardFixture.open(pinSource: .file(folder))
     }
-    #expect(directory == "--pin-file \(folder): not a regular file: give a file holding only the PIN")
+    #expect(
+      directory == "--pin-file \(folder): not a regular file: give a file holding only the PIN")
     let missing = SmartcardFixture.errorMessage {
       _ = try SmartcardFixture.open(pinSource: .file(folder + "/missing"))
     }

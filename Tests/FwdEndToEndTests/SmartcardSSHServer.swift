@@ -21,18 +21,20 @@ final class SmartcardSSHServer {
     // sshd refuses to start without its privilege separation folder.
     try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
     let hostKey = directory.appendingPathComponent("host_ecdsa").path
-    try SmartcardSSHServer.run("/usr/bin/ssh-keygen", ["-q", "-t", "ecdsa", "-N", "", "-f", hostKey])
+    try SmartcardSSHServer.run(
+      "/usr/bin/ssh-keygen", ["-q", "-t", "ecdsa", "-N", "", "-f", hostKey])
     let authorized = directory.appendingPathComponent("authorized_keys").path
     try (authorizedKeys.joined(separator: "\n") + "\n").write(
       toFile: authorized, atomically: true, encoding: .utf8)
     port = try SmartcardSSHServer.freePort()
-    let config = [
-      "Port \(port)", "ListenAddress 127.0.0.1", "HostKey \(hostKey)",
-      "PidFile \(directory.appendingPathComponent("sshd.pid").path)",
-      "AuthorizedKeysFile \(authorized)", "StrictModes no", "UsePAM no",
-      "PasswordAuthentication no", "KbdInteractiveAuthentication no",
-      "AuthenticationMethods publickey", "LogLevel DEBUG1",
-    ] + extraConfig
+    let config =
+      [
+        "Port \(port)", "ListenAddress 127.0.0.1", "HostKey \(hostKey)",
+        "PidFile \(directory.appendingPathComponent("sshd.pid").path)",
+        "AuthorizedKeysFile \(authorized)", "StrictModes no", "UsePAM no",
+        "PasswordAuthentication no", "KbdInteractiveAuthentication no",
+        "AuthenticationMethods publickey", "LogLevel DEBUG1",
+      ] + extraConfig
     let configPath = directory.appendingPathComponent("sshd_config").path
     try (config.joined(separator: "\n") + "\n").write(
       toFile: configPath, atomically: true, encoding: .utf8)

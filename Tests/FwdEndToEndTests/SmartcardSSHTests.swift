@@ -1,8 +1,9 @@
 import Foundation
 import FwdBindings
-@testable import FwdCore
 import FwdLab
 import Testing
+
+@testable import FwdCore
 
 private let canRun = SmartcardFixture.isAvailable && SmartcardSSHServer.isInstalled
 

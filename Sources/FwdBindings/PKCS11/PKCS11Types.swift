@@ -2,7 +2,7 @@ import CP11Kit
 
 /// A token's description and state from `C_GetTokenInfo`.
 public struct PKCS11TokenInfo: Sendable, Equatable {
-  /// The slot that holds the token.
+  /// The slot the token is in.
   public var slot: UInt
   /// The token label, with the padding spaces removed.
   public var label: String

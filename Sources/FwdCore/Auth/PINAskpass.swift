@@ -24,13 +24,14 @@ final class AskpassPINReader: PINReader {
     defer { close(readEnd) }
     let child = spawn(prompt: prompt, stdout: writeEnd)
     close(writeEnd)
-    guard case .success(let pid) = child else {
-      if case .failure(let code) = child {
-        throw FwdError(
-          .authentication,
-          "\(sourceName): cannot run: \(String(cString: strerror(code))): check SSH_ASKPASS")
-      }
-      preconditionFailure("spawn returns success or failure")
+    let pid: pid_t
+    switch child {
+    case .success(let started):
+      pid = started
+    case .failure(let code):
+      throw FwdError(
+        .authentication,
+        "\(sourceName): cannot run: \(String(cString: strerror(code))): check SSH_ASKPASS")
     }
     let pin: SecretBytes
     do {

@@ -11,6 +11,15 @@ final class DescriptorPINReader: PINReader {
 
   init(descriptor: Int32) { self.descriptor = descriptor }
 
+  /// Closes the descriptor when no login read it, so the PIN does not stay readable by
+  /// child processes for the rest of the run.
+  func closeUnlessRead() {
+    if usedBy == nil && fcntl(descriptor, F_GETFD) >= 0 {
+      usedBy = "none"
+      close(descriptor)
+    }
+  }
+
   /// Reads one line, then closes the descriptor so no child process inherits it.
   func readPIN(token: String, notice: String?) throws(FwdError) -> SecretBytes {
     if let usedBy {

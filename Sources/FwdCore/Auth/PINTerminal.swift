@@ -37,11 +37,14 @@ final class TerminalPINReader: PINReader {
         // SIGTSTP and friends: the process was stopped and has been continued; ask again.
         continue
       case .interrupted(let signal):
-        throw FwdError(.authentication, "token '\(token)': PIN entry interrupted by signal \(signal)")
+        throw FwdError(
+          .authentication, "token '\(token)': PIN entry interrupted by signal \(signal)")
       case .failed(let reason):
-        throw FwdError(.authentication, "token '\(token)': cannot read the PIN from the terminal: \(reason)")
+        throw FwdError(
+          .authentication, "token '\(token)': cannot read the PIN from the terminal: \(reason)")
       case .tooLong:
-        throw FwdError(.authentication, "token '\(token)': PIN longer than \(maximumPINLength) bytes")
+        throw FwdError(
+          .authentication, "token '\(token)': PIN longer than \(maximumPINLength) bytes")
       }
     }
   }
@@ -117,8 +120,8 @@ final class TerminalPINReader: PINReader {
   }
 }
 
-private extension TerminalPINReader.Outcome {
-  var pin: SecretBytes? {
+extension TerminalPINReader.Outcome {
+  fileprivate var pin: SecretBytes? {
     if case .line(let pin) = self { return pin }
     return nil
   }

@@ -4,7 +4,7 @@ import Glibc
 /// Smartcard authentication through a PKCS#11 module: one login per run, and the token's keys
 /// for every hop and every reconnect.
 public enum Smartcard {
-  /// Where OpenSC's module is looked for when no provider is named, multiarch folders first.
+  /// Glob patterns for OpenSC's module, searched in order when no provider is named.
   static let defaultProviderPatterns = [
     "/usr/lib/*-linux-gnu*/opensc-pkcs11.so",
     "/usr/lib/*-linux-gnu*/pkcs11/opensc-pkcs11.so",
@@ -21,7 +21,7 @@ public enum Smartcard {
     return "opensc-pkcs11.so"
   }
 
-  /// Loads the module, finds the keys, and logs in to each token that holds one, asking for
+  /// Loads the module, finds the keys, and logs in to each token that has one, asking for
   /// each token's PIN once. Call it once per run, before the first hop is dialled.
   ///
   /// - Parameters:
@@ -51,7 +51,12 @@ public enum Smartcard {
     let path = provider ?? uris.lazy.compactMap(\.modulePath).first ?? defaultProvider()
     let module = try load(path)
     let plans = try SmartcardPlan.make(module: module, uris: uris)
-    var reader: PINReader?
+    // Interactive readers are made only when a token needs a PIN, so no terminal is opened
+    // for tokens without login.
+    var reader: PINReader? =
+      pinSource == .interactive
+      ? nil : pinSource.makeReader(batchMode: batchMode, environment: environment)
+    defer { (reader as? DescriptorPINReader)?.closeUnlessRead() }
     var keys: [SmartcardKey] = []
     for plan in plans {
       if plan.token.loginRequired && !plan.token.protectedAuthenticationPath && reader == nil {
@@ -81,9 +86,10 @@ public enum Smartcard {
         uri = try PKCS11URI(text)
       } catch {
         throw FwdError(
-          .authentication, "IdentityFile \(text): invalid PKCS#11 URI: \(error.detail ?? error.name)")
+          .authentication,
+          "IdentityFile \(text): invalid PKCS#11 URI: \(error.detail ?? error.name)")
       }
-      // The URI is not repeated here because it holds the PIN.
+      // The URI is not repeated here because it contains the PIN.
       if uri.carriesPIN {
         throw FwdError(
           .authentication,

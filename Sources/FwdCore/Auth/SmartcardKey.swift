@@ -59,7 +59,10 @@ public final class SmartcardKey: SSHUserKey, @unchecked Sendable {
     do {
       raw = try session.sign(key: handle, mechanism: mechanism, data: input)
     } catch {
-      throw FwdError(.authentication, "\(label): signing failed: \(error.name) from \(error.function)")
+      // NOTE: a card pulled and put back ends the login (CKR_SESSION_HANDLE_INVALID or
+      // CKR_USER_NOT_LOGGED_IN here). The PIN is gone by then, so fwd does not log in again.
+      throw FwdError(
+        .authentication, "\(label): signing failed: \(error.name) from \(error.function)")
     }
     guard let signature = sshSignature(from: raw) else {
       throw FwdError(

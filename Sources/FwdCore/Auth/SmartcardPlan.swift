@@ -10,7 +10,8 @@ struct SmartcardPlan {
   /// `uris` names (any key pair when `uris` is empty).
   static func make(module: PKCS11Module, uris: [PKCS11URI]) throws(FwdError) -> [SmartcardPlan] {
     let name = "PKCS#11 module \(module.path)"
-    let allSlots = try call(name) { () throws(PKCS11Error) in try module.slots(withTokenOnly: false) }
+    let allSlots = try call(name) { () throws(PKCS11Error) in try module.slots(withTokenOnly: false)
+    }
     if allSlots.isEmpty {
       throw FwdError(
         .authentication,
@@ -32,8 +33,11 @@ struct SmartcardPlan {
       }
       let chosen = SmartcardDiscovery.filter(found, token: token, uris: uris)
       logDebug(
-        "token '\(token.label)'", "\(found.count) public keys or certificates, \(chosen.count) chosen")
-      if !chosen.isEmpty { plans.append(SmartcardPlan(token: token, session: session, candidates: chosen)) }
+        "token '\(token.label)'",
+        "\(found.count) public keys or certificates, \(chosen.count) chosen")
+      if !chosen.isEmpty {
+        plans.append(SmartcardPlan(token: token, session: session, candidates: chosen))
+      }
     }
     if plans.isEmpty { throw noKeyError(name, slots: allSlots.count, tokens: seen, uris: uris) }
     return plans
@@ -62,9 +66,9 @@ struct SmartcardPlan {
         .authentication,
         "\(name): token \(list): no key with a public key object or certificate found")
     }
-    let wanted = uris.map(\.text).joined(separator: " ")
+    let requested = uris.map(\.text).joined(separator: " ")
     return FwdError(
-      .authentication, "\(name): no key on token \(list) matches \(wanted): check the URI")
+      .authentication, "\(name): no key on token \(list) matches \(requested): check the URI")
   }
 
   /// Runs one PKCS#11 step and turns its failure into a one-line authentication error.

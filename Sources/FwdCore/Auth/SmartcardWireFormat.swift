@@ -3,7 +3,9 @@ enum SmartcardWireFormat {
   /// Returns `bytes` as an SSH string: a big-endian uint32 length, then the bytes.
   static func string(_ bytes: [UInt8]) -> [UInt8] {
     let count = UInt32(bytes.count)
-    return [UInt8(count >> 24), UInt8(count >> 16 & 0xff), UInt8(count >> 8 & 0xff), UInt8(count & 0xff)]
+    return [
+      UInt8(count >> 24), UInt8(count >> 16 & 0xff), UInt8(count >> 8 & 0xff), UInt8(count & 0xff),
+    ]
       + bytes
   }
 
