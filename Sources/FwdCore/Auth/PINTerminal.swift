@@ -75,6 +75,8 @@ final class TerminalPINReader: PINReader {
     if let signal = handlers.caught {
       result.pin?.wipe()
       // The previous handler is back in place, so this acts as if the prompt was not there.
+      // kill() rather than raise(): this thread may block the signal, so any thread that
+      // accepts it must be able to take it, and its handler may run after this returns.
       kill(getpid(), signal)
       return PromptSignals.stopSignals.contains(signal) ? .stopped : .interrupted(signal)
     }
