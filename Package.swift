@@ -41,3 +41,16 @@ let package = Package(
   ],
   swiftLanguageModes: [.v5]
 )
+
+// A PKCS#11 module for tests: SoftHSM behind a simulated retry counter and PIN pad, built as
+// a shared library (.build/<configuration>/libFwdTestToken.so) that tests load like a card's.
+package.targets.append(
+  .target(
+    name: "FwdTestToken", dependencies: ["CP11Kit"], linkerSettings: [.linkedLibrary("dl")]))
+package.products.append(
+  .library(name: "FwdTestToken", type: .dynamic, targets: ["FwdTestToken"]))
+
+// The smartcard tests call FwdCore directly, beside the built fwd.
+for target in package.targets where target.name == "FwdEndToEndTests" {
+  target.dependencies.append("FwdCore")
+}
