@@ -324,7 +324,21 @@ import Testing
         GSSAPIAuthentication yes
         Protocol 2
         Port 2
+        Host *
+          ForwardAgent no
         """)
     #expect(settings.port == 2)
+    #expect(settings.values("forwardagent").map(\.arguments) == [["yes"]])
+    #expect(settings.values("ControlPath").map(\.arguments) == [["~/.ssh/cm-%C"]])
+  }
+
+  @Test func unusedKeywordFromCommandLineIsStored() throws {
+    let fixture = try ConfigFixture()
+    try fixture.write(fixture.userConfigPath, "ForwardAgent no\n")
+    let commandLine = HostCommandLine(options: [ConfigOption(keyword: "ForwardAgent", value: "yes")]
+    )
+    let settings = try fixture.load().resolve(HopSpec(host: "t"), commandLine: commandLine)
+    #expect(settings.values("ForwardAgent").first?.arguments == ["yes"])
+    #expect(settings.values("ForwardAgent").first?.origin == "command line")
   }
 }

@@ -23,8 +23,8 @@ enum CommandLineConfigOption {
       guard ignored else {
         throw .usage("invalid -o option '\(text)': unknown keyword '\(keyword)'")
       }
-    case .ignored(let keyword, _):
-      logDebug("config", "-o \(keyword): fwd does not use this keyword")
+    case .setting(let setting) where setting.keyword.syntax == .unchecked:
+      logDebug("config", "-o \(setting.keyword.displayName): fwd does not use this keyword")
     default:
       break
     }
@@ -50,7 +50,9 @@ enum CommandLineConfigOption {
       throw .usage("invalid -o option '\(text)': \(error.reason)")
     }
     if IgnoredKeywords.names.contains(name) {
-      return .ignored(keyword: line.keyword, .commandLine)
+      let keyword = ConfigKeyword.unused(line.keyword)
+      return .setting(
+        ConfigSetting(keyword: keyword, values: line.arguments, source: .commandLine))
     }
     return .unknown(keyword: line.keyword, .commandLine)
   }

@@ -24,9 +24,8 @@ enum ConfigEntry: Sendable {
   case match(MatchCondition, ConfigSource)
   /// `Include`, with the files it named, already read.
   case include([ConfigFile], ConfigSource)
+  /// A keyword line, including OpenSSH keywords fwd does not use (`.unchecked` syntax).
   case setting(ConfigSetting)
-  /// An OpenSSH keyword fwd does not use.
-  case ignored(keyword: String, ConfigSource)
   /// A keyword that neither fwd nor OpenSSH uses. It is an error unless IgnoreUnknown
   /// matches it when resolution reaches the line.
   case unknown(keyword: String, ConfigSource)

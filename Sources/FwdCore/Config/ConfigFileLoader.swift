@@ -81,7 +81,8 @@ struct ConfigFileLoader {
     }
     if IgnoredKeywords.names.contains(name) {
       logDebug("config", "\(source): ignoring \(line.keyword), which fwd does not use")
-      return .ignored(keyword: line.keyword, source)
+      let keyword = ConfigKeyword.unused(line.keyword)
+      return .setting(ConfigSetting(keyword: keyword, values: line.arguments, source: source))
     }
     return .unknown(keyword: line.keyword, source)
   }

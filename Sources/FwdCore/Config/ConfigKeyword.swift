@@ -39,6 +39,9 @@ struct ConfigKeyword: Hashable, Sendable {
     case algorithms
     /// A forward spec. Accumulates, dropping duplicates.
     case forward(ForwardSyntax.Kind)
+    /// An OpenSSH keyword fwd does not use: the arguments are stored unchecked, as split,
+    /// and the first value wins.
+    case unchecked
   }
 }
 
@@ -120,6 +123,11 @@ extension ConfigKeyword {
       preconditionFailure("\(displayName) is missing from ConfigKeyword.supported")
     }
     return keyword
+  }
+
+  /// Returns the entry for an OpenSSH keyword that fwd stores but does not use.
+  static func unused(_ displayName: String) -> ConfigKeyword {
+    ConfigKeyword(name: displayName.lowercased(), displayName: displayName, syntax: .unchecked)
   }
 
   /// Whether several lines add values instead of the first line winning.

@@ -22,6 +22,8 @@ enum ConfigValueParser {
       return try environmentNames(arguments, name: name)
     case .forward(let kind):
       return [try forward(arguments, kind: kind, name: name)]
+    case .unchecked:
+      return arguments
     default:
       break
     }
@@ -78,7 +80,7 @@ enum ConfigValueParser {
     case .string, .accumulatingPath:
       guard !argument.isEmpty else { throw Failure(reason: "empty argument for \(name)") }
       return argument
-    case .command, .proxyJump, .pathList, .environmentNames, .forward:
+    case .command, .proxyJump, .pathList, .environmentNames, .forward, .unchecked:
       preconditionFailure("\(name) is handled before single-argument parsing")
     }
   }

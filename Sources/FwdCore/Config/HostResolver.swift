@@ -171,8 +171,6 @@ extension HostResolver {
         }
       case .setting(let setting):
         if active { state.apply(setting) }
-      case .ignored:
-        break
       case .unknown(let keyword, let source):
         try checkIgnored(keyword, source: source)
       }

@@ -95,9 +95,9 @@ public struct HostSettings: Sendable {
   let state: ConfigState
   let environment: ConfigEnvironment
 
-  /// Returns the checked values stored for a keyword (in any case), each with the line it
-  /// came from. The result is empty when no line set the keyword, because defaults are not
-  /// stored.
+  /// Returns the values stored for a keyword (in any case), each with the line it came from.
+  /// The result is empty when no line set the keyword, because defaults are not stored.
+  /// OpenSSH keywords that fwd does not use are kept too, unchecked, first value winning.
   public func values(_ keyword: String) -> [ConfigValue] {
     let name = ConfigKeyword.named(keyword)?.name ?? keyword.lowercased()
     if let first = state.first(name) { return [first] }
