@@ -107,6 +107,13 @@ import Testing
     #expect(message == "jump host loop: a (tester@a:22) would be reached through itself")
   }
 
+  @Test func aliasesOfOneServerMayBeChained() throws {
+    let chain = try plan(
+      ["-J", "lab1", "lab2"],
+      userConfig: "Host lab1 lab2\n  HostName 127.0.0.1\n  Port 2201\n")
+    #expect(chain.hops.map(\.name) == ["lab1", "lab2"])
+  }
+
   @Test func overlongChainIsReported() throws {
     let message = try planError(["h"], userConfig: "Host *\n  ProxyJump %h-x\n")
     #expect(message?.contains("is longer than 32 hops") == true)

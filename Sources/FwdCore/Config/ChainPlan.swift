@@ -52,13 +52,15 @@ public struct ChainPlan: Sendable {
     return ChainPlan(hops: planner.hops)
   }
 
-  /// Rejects a jump host that would connect through itself: same host name, port and user
-  /// as the next hop, which ssh reports as "jumphost loop".
+  /// Rejects a jump host that would connect through itself, as ssh's "jumphost loop" check
+  /// does: the jump host's name as typed equals the next hop's resolved host name, and port
+  /// and user are the same. Two aliases of one server (such as two names for 127.0.0.1 with
+  /// the same port) pass, as in ssh.
   private static func checkSelfLoops(_ hops: [ResolvedHop]) throws(FwdError) {
     for (jump, next) in zip(hops, hops.dropFirst()) {
       let a = jump.settings
       let b = next.settings
-      if a.hostName == b.hostName, a.port == b.port, a.user == b.user {
+      if jump.name == b.hostName, a.port == b.port, a.user == b.user {
         throw .configuration(
           "jump host loop: \(next.name) (\(b.user)@\(b.hostName):\(b.port)) would be reached "
             + "through itself")
