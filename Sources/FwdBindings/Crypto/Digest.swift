@@ -2,6 +2,18 @@ import CLibCrypto
 
 /// Hashes from OpenSSL's libcrypto, the same library libssh2 is built on.
 public enum Digest {
+  /// Returns the SHA-1 digest of `bytes` (20 bytes). OpenSSH uses it for the `%C` token in
+  /// ssh_config; fwd uses it for nothing that needs collision resistance.
+  public static func sha1(_ bytes: [UInt8]) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: Int(SHA_DIGEST_LENGTH))
+    bytes.withUnsafeBufferPointer { input in
+      out.withUnsafeMutableBufferPointer { output in
+        _ = SHA1(input.baseAddress, input.count, output.baseAddress)
+      }
+    }
+    return out
+  }
+
   /// Returns the SHA-256 digest of `bytes` (32 bytes).
   public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
     var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))

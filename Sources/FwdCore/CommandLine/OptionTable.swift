@@ -1,0 +1,113 @@
+/// One command-line option: how it is spelled, whether it takes an argument, and its help.
+///
+/// The parser, `fwd --help` and the usage line all read `OptionTable.all`, so help cannot
+/// drift from what the parser accepts.
+public struct OptionSpec: Sendable {
+  /// The parser's handling of the option.
+  public enum Action: Sendable {
+    case addressFamilyInet, addressFamilyInet6, noCommand, quiet, verbose, version
+    case configFile, pkcs11Provider, identityFile, jumpHosts, localForward, loginName
+    case configOption, port, help
+  }
+
+  /// The single-letter form, used as `-x`.
+  public let flag: Character
+  /// The long form without dashes, used as `--name`, if there is one.
+  public let longName: String?
+  /// The argument's name in help text, or nil for a flag that takes none.
+  public let argumentName: String?
+  /// One or more sentences saying what the option sets, with units.
+  public let help: String
+  /// Whether the usage line shows the option; `--help` itself is left out, as ssh does.
+  public let inSynopsis: Bool
+  public let action: Action
+
+  init(
+    _ flag: Character, long: String? = nil, argument: String? = nil, synopsis: Bool = true,
+    action: Action, help: String
+  ) {
+    self.flag = flag
+    self.longName = long
+    self.argumentName = argument
+    self.help = help
+    self.inSynopsis = synopsis
+    self.action = action
+  }
+}
+
+/// The options fwd accepts, in the order the usage line and `--help` list them.
+public enum OptionTable {
+  public static let all: [OptionSpec] = [
+    OptionSpec(
+      "4", action: .addressFamilyInet,
+      help: "Use IPv4 addresses only, for every hop and listener."),
+    OptionSpec(
+      "6", action: .addressFamilyInet6,
+      help: "Use IPv6 addresses only, for every hop and listener."),
+    OptionSpec(
+      "N", action: .noCommand,
+      help: "Run no remote command. Accepted for ssh compatibility: fwd never runs one."),
+    OptionSpec("q", action: .quiet, help: "Quiet mode: print errors only."),
+    OptionSpec(
+      "v", action: .verbose,
+      help: "Verbose mode: print debug messages. Repeat up to 3 times for more detail."),
+    OptionSpec("V", long: "version", action: .version, help: "Print the version and exit."),
+    OptionSpec(
+      "F", argument: "configfile", action: .configFile,
+      help: """
+        Read this ssh_config file instead of ~/.ssh/config and /etc/ssh/ssh_config. \
+        'none' reads no file.
+        """),
+    OptionSpec(
+      "I", argument: "pkcs11_module", action: .pkcs11Provider,
+      help: """
+        Load this PKCS#11 module (path of a shared library) and sign with the keys on its \
+        token. Used for the destination, and for each jump host whose config sets no \
+        PKCS11Provider.
+        """),
+    OptionSpec(
+      "i", argument: "identity_file", action: .identityFile,
+      help: """
+        Try the private key in this file. Repeat for more files. Used for the destination, \
+        and for each jump host whose config sets no IdentityFile.
+        """),
+    OptionSpec(
+      "J", argument: "destination", action: .jumpHosts,
+      help: """
+        Reach the destination through these jump hosts: a comma-separated list of \
+        [user@]host[:port] in connection order. 'none' ignores ProxyJump in the config.
+        """),
+    OptionSpec(
+      "L", argument: "[bind_address:]port:host:hostport", action: .localForward,
+      help: """
+        Listen on port (0 picks a free port) at bind_address, which defaults to loopback \
+        ('*' means all addresses), and forward each connection to host:hostport as the \
+        destination resolves it. Repeat for more forwards.
+        """),
+    OptionSpec(
+      "l", argument: "login_name", action: .loginName,
+      help: "Log in to the destination as this user. Wins over user@ in the destination."),
+    OptionSpec(
+      "o", argument: "option", action: .configOption,
+      help: """
+        Set an ssh_config option, as Keyword=value or 'Keyword value'. Repeat for more \
+        options. Applies to the destination, and to each jump host whose config does not \
+        set the keyword.
+        """),
+    OptionSpec(
+      "p", argument: "port", action: .port,
+      help: "Connect to this TCP port on the destination (1-65535, default 22)."),
+    OptionSpec(
+      "h", long: "help", synopsis: false, action: .help, help: "Print this help and exit."),
+  ]
+
+  /// Looks up an option by its letter.
+  static func option(flag: Character) -> OptionSpec? {
+    all.first { $0.flag == flag }
+  }
+
+  /// Looks up an option by its long name.
+  static func option(longName: String) -> OptionSpec? {
+    all.first { $0.longName == longName }
+  }
+}

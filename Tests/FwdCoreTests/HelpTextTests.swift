@@ -1,0 +1,68 @@
+import Testing
+
+@testable import FwdCore
+
+@Suite struct HelpTextTests {
+  @Test func synopsisMatchesDocumentedForm() {
+    #expect(
+      HelpText.synopsis
+        == "fwd [-46NqvV] [-F configfile] [-I pkcs11_module] [-i identity_file] [-J destination] "
+        + "[-L [bind_address:]port:host:hostport] [-l login_name] [-o option] [-p port] destination"
+    )
+  }
+
+  @Test func usageWrapsAt80Columns() {
+    let lines = HelpText.usage.split(separator: "\n")
+    #expect(lines.count > 1)
+    #expect(lines.allSatisfy { $0.count <= 80 })
+    #expect(lines[0].hasPrefix("usage: fwd [-46NqvV]"))
+    let rejoined = lines.map { $0.trimmingPrefix(while: \.isWhitespace) }.joined(separator: " ")
+    #expect(rejoined == "usage: " + HelpText.synopsis)
+  }
+
+  @Test(arguments: OptionTable.all.map(\.flag))
+  func everyOptionInHelp(_ flag: Character) throws {
+    let text = HelpText.render()
+    let option = try #require(OptionTable.all.first { $0.flag == flag })
+    #expect(text.contains("\n  -\(flag)"))
+    if let longName = option.longName { #expect(text.contains("--\(longName)")) }
+    if let argument = option.argumentName { #expect(text.contains("-\(flag) \(argument)")) }
+    let firstWords = option.help.split(separator: " ").prefix(3).joined(separator: " ")
+    #expect(text.contains(firstWords))
+  }
+
+  @Test(arguments: FwdCore.ExitStatus.allCases)
+  func everyExitStatusInHelp(_ status: FwdCore.ExitStatus) {
+    let text = HelpText.render()
+    let line = text.split(separator: "\n").first { $0.hasSuffix("  " + status.meaning) }
+    #expect(line?.trimmingPrefix(while: \.isWhitespace).hasPrefix("\(status.rawValue) ") == true)
+  }
+
+  @Test func helpLinesFitTheWidth() {
+    for line in HelpText.render().split(separator: "\n") {
+      #expect(line.count <= 80, "too long: \(line)")
+    }
+  }
+
+  @Test func parserAcceptsEveryOption() throws {
+    for option in OptionTable.all where option.action != .help && option.action != .version {
+      var arguments = ["-\(option.flag)"]
+      if option.argumentName != nil { arguments.append(sampleArgument(option.flag)) }
+      arguments.append("dest")
+      guard case .run = try ParsedCommand.parse(arguments) else {
+        Issue.record("-\(option.flag) did not parse to .run")
+        continue
+      }
+    }
+  }
+
+  private func sampleArgument(_ flag: Character) -> String {
+    switch flag {
+    case "L": "1:h:2"
+    case "p": "22"
+    case "o": "Port=22"
+    case "J": "jump"
+    default: "value"
+    }
+  }
+}
