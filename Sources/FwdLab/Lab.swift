@@ -25,7 +25,7 @@ public final class Lab: @unchecked Sendable {
   public let echoService: LabService
   public let sinkService: LabService
   public let sourceService: LabService
-  /// The demo service, answering as if served by host "sign".
+  /// The demo service on 127.0.0.1; its reply names host "sign".
   public let demoService: LabService
 
   private let lock = NSLock()
@@ -88,7 +88,7 @@ public final class Lab: @unchecked Sendable {
     shutdown()
   }
 
-  /// The host named `name`; traps when the lab has none, which is a mistake in the test.
+  /// Returns the host named `name`. Traps when the lab has none, which is a mistake in the test.
   public func host(_ name: String) -> LabHost {
     guard let host = hosts.first(where: { $0.name == name }) else {
       preconditionFailure("lab has no host '\(name)': its hosts are \(hosts.map(\.name))")
@@ -98,7 +98,7 @@ public final class Lab: @unchecked Sendable {
 
   public subscript(name: String) -> LabHost { host(name) }
 
-  /// The sshd log of host `name`, across restarts.
+  /// Returns the sshd log of host `name`, across restarts.
   public func log(of name: String) -> String {
     host(name).log
   }
@@ -108,7 +108,7 @@ public final class Lab: @unchecked Sendable {
   public var sourcePort: Int { sourceService.port }
   public var demoPort: Int { demoService.port }
 
-  /// The sshd listeners and their per-connection processes, now.
+  /// Returns the PIDs of the sshd listeners and their per-connection processes now.
   public func processIDs() -> [pid_t] {
     hosts.flatMap { $0.processIDs() }
   }

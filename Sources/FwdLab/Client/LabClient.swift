@@ -15,7 +15,7 @@ public struct TransferResult: Equatable, Sendable, CustomStringConvertible {
   public var description: String { "\(count) bytes, sha256 \(sha256)" }
 }
 
-/// What an upload to a sink sent and what the sink reported receiving.
+/// The outcome of an upload: the bytes sent and the sink's report of the bytes it received.
 public struct UploadResult: Equatable, Sendable {
   public let sent: TransferResult
   public let received: TransferResult
@@ -24,7 +24,7 @@ public struct UploadResult: Equatable, Sendable {
   public var isIntact: Bool { sent == received }
 }
 
-/// What a download from a source returned.
+/// The outcome of a download from a source.
 public struct DownloadResult: Equatable, Sendable {
   public let received: TransferResult
   /// Offset of the first byte that differs from `TestPattern`, nil when all match.

@@ -82,9 +82,9 @@ public enum TestPattern {
 
   /// Returns the lowercase hex SHA-256 of the first `count` stream bytes.
   ///
-  /// Hashing is slow in a debug build (about 45 MB/s, against 210 MB/s optimized, measured on a
-  /// 2 vCPU x86-64 VM), so midstates at every MiB are kept for the life of the process and later
-  /// calls resume from the nearest one.
+  /// Hashing is slow in a debug build: about 45 MB/s against 210 MB/s optimized, measured on a
+  /// 2 vCPU x86-64 VM. So the midstate at every MiB is kept for the life of the process, and
+  /// later calls resume from the nearest one.
   public static func sha256(count: Int) -> String {
     checkpointLock.lock()
     defer { checkpointLock.unlock() }

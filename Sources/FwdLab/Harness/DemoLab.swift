@@ -1,6 +1,6 @@
 import Glibc
 
-/// The lab behind `make demo`: `fwd -J build sign -L P:localhost:P` answered by a demo service
+/// The lab behind `make demo`, where `fwd -J build sign -L P:localhost:P` reaches a demo service
 /// on sign's localhost:P.
 ///
 /// All lab hosts share this machine's loopback, so fwd's listener on 127.0.0.1:P and sign's

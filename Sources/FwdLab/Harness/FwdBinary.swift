@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where the fwd executable under test is.
+/// The location of the fwd executable under test.
 public enum FwdBinary {
   /// The FWD_BINARY environment variable when set, else `.build/debug/fwd` in the package that
   /// contains this source file.

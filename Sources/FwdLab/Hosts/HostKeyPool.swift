@@ -4,7 +4,7 @@ import Glibc
 /// Host key sets generated once per test process and copied into each lab.
 ///
 /// An RSA key takes about half a second to generate, and many tests each start a lab. Slot `i`
-/// holds the ed25519, ecdsa and rsa keys of the lab's `i`-th host, so hosts within a lab have
+/// contains the ed25519, ecdsa and rsa keys of the lab's `i`-th host, so hosts within a lab have
 /// distinct keys while labs share them. `strangerSlot` holds keys no host uses.
 final class HostKeyPool: @unchecked Sendable {
   static let shared = HostKeyPool()

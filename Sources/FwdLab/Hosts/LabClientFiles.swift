@@ -1,6 +1,6 @@
 import Foundation
 
-/// What a known_hosts file written by `Lab.writeKnownHosts` lists for one host.
+/// The lines for one host in a known_hosts file written by `Lab.writeKnownHosts`.
 public enum KnownHostsEntry: Sendable, Equatable {
   /// Every host key: ed25519, ecdsa and rsa.
   case allKeys

@@ -52,7 +52,7 @@ public final class LabHost: @unchecked Sendable {
 
   public var isRunning: Bool { pid != nil }
 
-  /// The listener and every process it forked for a connection, while running.
+  /// Returns the listener and every process it forked for a connection; empty when stopped.
   public func processIDs() -> [pid_t] {
     guard let pid else { return [] }
     return ProcessTree.processAndDescendants(of: pid)
@@ -73,8 +73,8 @@ public final class LabHost: @unchecked Sendable {
     return true
   }
 
-  /// Starts sshd and waits until it listens. The first start picks a free port, and retries with
-  /// another one when a different process took it in the meantime; later starts reuse the port.
+  /// Starts sshd and waits until it listens. The first start picks a free port and retries with
+  /// another one when a different process took it in the meantime. Later starts reuse the port.
   public func start() throws {
     try lock.withLock {
       guard process?.isRunning != true else { return }
@@ -123,8 +123,8 @@ public final class LabHost: @unchecked Sendable {
     }
   }
 
-  /// Stops sshd and its connections with SIGSTOP: connections stay open but nothing answers,
-  /// and new connections wait in the listen backlog.
+  /// Stops sshd and its connections with SIGSTOP. Connections stay open but get no reply, and
+  /// new connections wait in the listen backlog.
   public func freeze() {
     lock.withLock {
       guard let pid else { return }
@@ -206,8 +206,8 @@ public final class LabHost: @unchecked Sendable {
     }
   }
 
-  /// The sshd listener and its descendants; empty once the listener has ended, because its PID
-  /// may then belong to another process.
+  /// Returns the sshd listener and its descendants, or nothing once the listener has ended,
+  /// because its PID may then belong to another process.
   private func treeOf(_ process: ChildProcess) -> [pid_t] {
     process.isRunning ? ProcessTree.processAndDescendants(of: process.pid) : []
   }

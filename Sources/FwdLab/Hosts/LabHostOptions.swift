@@ -14,7 +14,7 @@ public enum LabAddressFamily: Sendable {
   }
 }
 
-/// How the lab sets up one sshd host.
+/// The settings of one sshd host of the lab.
 public struct LabHostOptions: Sendable {
   /// The host's alias in the lab's ssh_config, e.g. "build".
   public var name: String

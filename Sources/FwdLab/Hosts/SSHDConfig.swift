@@ -1,4 +1,4 @@
-/// The sshd_config text of one lab host.
+/// Returns the sshd_config text of one lab host.
 ///
 /// Algorithms stay at OpenSSH's defaults: the lab never enables ssh-rsa (SHA-1) signatures or
 /// legacy ciphers, so fwd is tested against what a stock server accepts.

@@ -2,7 +2,7 @@ import Glibc
 
 /// Thin wrappers over the POSIX socket calls the lab uses; numeric loopback addresses only.
 enum Socket {
-  /// A socket address for a numeric IPv4 or IPv6 `host`, e.g. "127.0.0.1" or "::1".
+  /// Returns the socket address of a numeric IPv4 or IPv6 `host`, e.g. "127.0.0.1" or "::1".
   static func address(host: String, port: Int) throws -> (
     storage: sockaddr_storage, length: socklen_t
   ) {
@@ -150,8 +150,8 @@ public func freePort(host: String = "127.0.0.1") throws -> Int {
 }
 
 /// Sets FD_CLOEXEC on `fd`. Swift's Glibc module lacks `pipe2` and `accept4`, so this follows
-/// `pipe` and `accept`; the spawner also closes every descriptor above 2 in its children, which
-/// covers the moment in between.
+/// `pipe` and `accept`. A spawn in between still leaks nothing, because the spawner closes every
+/// descriptor above 2 in its children.
 func setCloseOnExec(_ fd: Int32) {
   _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
 }

@@ -1,8 +1,8 @@
 import Foundation
 import Glibc
 
-/// Collects everything written to a pipe, on a thread of its own so the writer never blocks on
-/// a full pipe.
+/// Collects everything written to a pipe on a thread of its own, so that the writer does not
+/// block on a full pipe.
 final class PipeReader: @unchecked Sendable {
   private let fd: Int32
   private let condition = NSCondition()

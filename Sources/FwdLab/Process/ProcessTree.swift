@@ -27,8 +27,8 @@ public enum ProcessTree {
     }
   }
 
-  /// Tells whether `pid` names a process that still runs; a zombie counts as gone, because in
-  /// containers whose PID 1 does not reap, orphans stay zombies forever.
+  /// Tells whether `pid` names a process that still runs. A zombie counts as gone, because
+  /// orphans stay zombies forever on machines whose PID 1 does not reap them.
   public static func isAlive(_ pid: pid_t) -> Bool {
     guard let state = parentAndState(of: pid)?.state else { return false }
     return state != "Z" && state != "X"

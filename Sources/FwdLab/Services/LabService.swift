@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 
-/// What a target service does with each connection.
+/// The behavior of a target service on each connection.
 public enum LabServiceKind: Sendable, Equatable {
   /// Echoes every byte. After the client's EOF it finishes echoing, then shuts down its write
   /// side, so a half-close passes through.
@@ -10,13 +10,13 @@ public enum LabServiceKind: Sendable, Equatable {
   case sink
   /// Reads a decimal byte count and `\n`, sends that many `TestPattern` bytes, then closes.
   case source
-  /// Reads one line and replies with one line saying that the service on host `servedBy`
-  /// answered it.
+  /// Reads one line and replies with one greeting line that names host `servedBy` and repeats
+  /// the request.
   case demo(servedBy: String)
 }
 
-/// A TCP target service on a thread of this process: one accept thread, one thread per
-/// connection, blocking I/O.
+/// A TCP target service on threads of this process: one accept thread, one thread per
+/// connection, blocking I/O. It runs until `stop()`, because its accept thread keeps it alive.
 public final class LabService: @unchecked Sendable {
   public let kind: LabServiceKind
   public let host: String
