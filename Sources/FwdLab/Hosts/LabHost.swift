@@ -58,9 +58,11 @@ public final class LabHost: @unchecked Sendable {
     return ProcessTree.processAndDescendants(of: pid)
   }
 
-  /// Everything sshd has logged since the lab started, across restarts.
+  /// Everything sshd has logged since the lab started, across restarts, with "\n" line ends.
   public var log: String {
-    (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    // sshd ends some log lines with "\r\n", which Swift reads as one Character, not "\n".
+    let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    return text.replacingOccurrences(of: "\r\n", with: "\n")
   }
 
   /// Waits until the log contains `text`; returns false when `timeout` passes first.
