@@ -32,9 +32,9 @@ func sshdConfigText(
     // Parallel tests may open many connections at once; the default drops some beyond 10.
     "MaxStartups 100:30:200",
   ]
-  // OpenSSH 9.8 and later refuse, for a while, new connections from an address whose
-  // authentication failed, which would break a good-key test right after a wrong-key test.
-  // NOTE: written from the 9.8 release notes; the lab has only run with sshd 9.2.
+  // From OpenSSH 9.8 on, PerSourcePenalties can refuse new connections for a while from an
+  // address with repeated failed logins, which wrong-key tests on 127.0.0.1 would cause.
+  // NOTE: untested, because the lab has run only with sshd 9.2, which lacks the keyword.
   if let version = sshdVersion, version >= (9, 8) {
     lines.append("PerSourcePenalties no")
   }
