@@ -6,7 +6,8 @@ import Testing
   @Test func synopsisMatchesDocumentedForm() {
     #expect(
       HelpText.synopsis
-        == "fwd [-46NqvV] [-F configfile] [-I pkcs11_module] [-i identity_file] [-J destination] "
+        == "fwd [-46NfGqvV] [-E log_file] [-F configfile] [-I pkcs11_module] [-i identity_file] "
+        + "[-J destination] "
         + "[-L [bind_address:]port:host:hostport] [-l login_name] [-o option] [-p port] destination"
     )
   }
@@ -15,18 +16,18 @@ import Testing
     let lines = HelpText.usage.split(separator: "\n")
     #expect(lines.count > 1)
     #expect(lines.allSatisfy { $0.count <= 80 })
-    #expect(lines[0].hasPrefix("usage: fwd [-46NqvV]"))
+    #expect(lines[0].hasPrefix("usage: fwd [-46NfGqvV]"))
     let rejoined = lines.map { $0.trimmingPrefix(while: \.isWhitespace) }.joined(separator: " ")
     #expect(rejoined == "usage: " + HelpText.synopsis)
   }
 
-  @Test(arguments: OptionTable.all.map(\.flag))
-  func everyOptionInHelp(_ flag: Character) throws {
+  @Test(arguments: OptionTable.all.map(\.spelling))
+  func everyOptionInHelp(_ spelling: String) throws {
     let text = HelpText.render()
-    let option = try #require(OptionTable.all.first { $0.flag == flag })
-    #expect(text.contains("\n  -\(flag)"))
+    let option = try #require(OptionTable.all.first { $0.spelling == spelling })
+    #expect(text.contains("\n  \(spelling)"))
     if let longName = option.longName { #expect(text.contains("--\(longName)")) }
-    if let argument = option.argumentName { #expect(text.contains("-\(flag) \(argument)")) }
+    if let argument = option.argumentName { #expect(text.contains("\(spelling) \(argument)")) }
     let firstWords = option.help.split(separator: " ").prefix(3).joined(separator: " ")
     #expect(text.contains(firstWords))
   }
@@ -46,22 +47,23 @@ import Testing
 
   @Test func parserAcceptsEveryOption() throws {
     for option in OptionTable.all where option.action != .help && option.action != .version {
-      var arguments = ["-\(option.flag)"]
-      if option.argumentName != nil { arguments.append(sampleArgument(option.flag)) }
+      var arguments = [option.spelling]
+      if option.argumentName != nil { arguments.append(sampleArgument(option.spelling)) }
       arguments.append("dest")
       guard case .run = try ParsedCommand.parse(arguments) else {
-        Issue.record("-\(option.flag) did not parse to .run")
+        Issue.record("\(option.spelling) did not parse to .run")
         continue
       }
     }
   }
 
-  private func sampleArgument(_ flag: Character) -> String {
-    switch flag {
-    case "L": "1:h:2"
-    case "p": "22"
-    case "o": "Port=22"
-    case "J": "jump"
+  private func sampleArgument(_ spelling: String) -> String {
+    switch spelling {
+    case "-L": "1:h:2"
+    case "-p": "22"
+    case "-o": "Port=22"
+    case "-J": "jump"
+    case "--ready-fd", "--pin-fd": "3"
     default: "value"
     }
   }

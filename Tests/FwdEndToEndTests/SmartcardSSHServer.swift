@@ -79,7 +79,7 @@ final class SmartcardSSHServer {
   }
 
   /// Calls `step` until it is done, waiting on the socket in between (at most 10 s).
-  private func pump(_ session: SSHSession, _ step: () throws -> FwdBindings.Progress<Void>) throws {
+  private func pump(_ session: SSHSession, _ step: () throws -> FwdBindings.Attempt<Void>) throws {
     let deadline = Date().addingTimeInterval(10)
     while Date() < deadline {
       if case .done = try step() { return }

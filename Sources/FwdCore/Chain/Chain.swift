@@ -31,7 +31,8 @@ final class Chain {
       for (index, target) in targets.enumerated() {
         let socket = index == 0 ? try connectFirstHop(target) : try tunnel(to: target, through: hops[index - 1])
         sessionSockets.append(socket)
-        let session = try HopConnector(target: target, verifier: verifier, tokenKeys: tokenKeys)
+        let keys = target.usesToken ? tokenKeys : []
+        let session = try HopConnector(target: target, verifier: verifier, tokenKeys: keys)
           .establish(socket: socket)
         let loop: HopLoop
         do {

@@ -32,6 +32,8 @@ public struct HopTarget: Sendable {
   public var tcpKeepAlive: Bool
   /// The hop this one is reached through, nil for the first hop.
   public var jumpHostName: String?
+  /// Whether the smartcard's keys are offered to this hop (PKCS11Provider or -I is set).
+  public var usesToken: Bool
   /// AF_UNSPEC, AF_INET or AF_INET6.
   public var addressFamily: Int32
 
@@ -55,6 +57,7 @@ public struct HopTarget: Sendable {
     serverAliveCountMax = 3
     tcpKeepAlive = true
     jumpHostName = nil
+    usesToken = false
     addressFamily = 0
   }
 

@@ -144,8 +144,23 @@ extension CommandLineParser {
       invocation.options.append(
         try CommandLineConfigOption.parse(text, after: invocation.options))
     case .port: try applyPort(text, spelled: spelled)
+    case .background: invocation.background = true
+    case .logFile: invocation.logFile = text
+    case .printConfig: invocation.printConfig = true
+    case .pidFile: invocation.pidFile = text
+    case .readyFD: invocation.readyFD = try descriptor(text, spelled: spelled)
+    case .pinFD: invocation.pinSource = .fileDescriptor(try descriptor(text, spelled: spelled))
+    case .pinFile: invocation.pinSource = .file(text)
+    case .pinAllowFinalTry: invocation.pinAllowFinalTry = true
     }
     return .proceed
+  }
+
+  func descriptor(_ text: String, spelled: String) throws(FwdError) -> Int32 {
+    guard let value = Int32(text), value >= 0 else {
+      throw .usage("invalid \(spelled) '\(text)': expected a file descriptor number such as 3")
+    }
+    return value
   }
 
   mutating func applyJumpHosts(_ text: String) throws(FwdError) {

@@ -6,12 +6,12 @@ public enum HelpText {
   /// The synopsis on one line: `fwd [-46NqvV] [-F configfile] ... destination`.
   public static var synopsis: String {
     let options = OptionTable.all.filter(\.inSynopsis)
-    let flags = String(options.filter { $0.argumentName == nil }.map(\.flag))
+    let flags = String(options.filter { $0.argumentName == nil }.compactMap(\.flag))
     var words = ["fwd"]
     if !flags.isEmpty { words.append("[-\(flags)]") }
     for option in options {
-      guard let argument = option.argumentName else { continue }
-      words.append("[-\(option.flag) \(argument)]")
+      guard let argument = option.argumentName, let flag = option.flag else { continue }
+      words.append("[-\(flag) \(argument)]")
     }
     words.append("destination")
     return words.joined(separator: " ")
@@ -49,8 +49,10 @@ public enum HelpText {
 
   /// Formats one option: its spellings on the first line, the help indented below it.
   static func optionLines(_ option: OptionSpec) -> [String] {
-    var heading = "  -\(option.flag)"
-    if let longName = option.longName { heading += ", --\(longName)" }
+    var spellings: [String] = []
+    if let flag = option.flag { spellings.append("-\(flag)") }
+    if let longName = option.longName { spellings.append("--\(longName)") }
+    var heading = "  " + spellings.joined(separator: ", ")
     if let argument = option.argumentName { heading += " \(argument)" }
     return [heading] + wrapText(option.help, prefix: "        ")
   }

@@ -51,6 +51,20 @@ public struct Invocation: Equatable, Sendable {
   public var addressFamily: AddressFamily?
   /// `-I`, the PKCS#11 module. The last one given wins.
   public var pkcs11Provider: String?
+  /// `-f`: go to the background once every forward is up.
+  public var background: Bool = false
+  /// `-E`: the file log lines are appended to.
+  public var logFile: String?
+  /// `-G`: print the configuration and exit.
+  public var printConfig: Bool = false
+  /// `--pidfile`.
+  public var pidFile: String?
+  /// `--ready-fd`.
+  public var readyFD: Int32?
+  /// `--pin-fd` or `--pin-file`; nil asks interactively.
+  public var pinSource: PINSource?
+  /// `--pin-allow-final-try`.
+  public var pinAllowFinalTry: Bool = false
 
   public init(destination: HopSpec) {
     self.destination = destination

@@ -8,10 +8,11 @@ public struct OptionSpec: Sendable {
     case addressFamilyInet, addressFamilyInet6, noCommand, quiet, verbose, version
     case configFile, pkcs11Provider, identityFile, jumpHosts, localForward, loginName
     case configOption, port, help
+    case background, logFile, printConfig, pidFile, readyFD, pinFD, pinFile, pinAllowFinalTry
   }
 
-  /// The single-letter form, used as `-x`.
-  public let flag: Character
+  /// The single-letter form, used as `-x`, or nil for an option with a long form only.
+  public let flag: Character?
   /// The long form without dashes, used as `--name`, if there is one.
   public let longName: String?
   /// The argument's name in help text, or nil for a flag that takes none.
@@ -22,8 +23,14 @@ public struct OptionSpec: Sendable {
   public let inSynopsis: Bool
   public let action: Action
 
+  /// The primary spelling: `-x`, or `--name` for a long-only option.
+  public var spelling: String {
+    if let flag { return "-\(flag)" }
+    return "--\(longName ?? "")"
+  }
+
   init(
-    _ flag: Character, long: String? = nil, argument: String? = nil, synopsis: Bool = true,
+    _ flag: Character?, long: String? = nil, argument: String? = nil, synopsis: Bool = true,
     action: Action, help: String
   ) {
     self.flag = flag
@@ -47,11 +54,26 @@ public enum OptionTable {
     OptionSpec(
       "N", action: .noCommand,
       help: "Run no remote command. Accepted for ssh compatibility: fwd never runs one."),
+    OptionSpec(
+      "f", action: .background,
+      help: """
+        Go to the background once every forward is set up. The foreground process prints \
+        the ready lines and exits 0, or exits with the failure's status if set-up fails.
+        """),
+    OptionSpec(
+      "G", action: .printConfig,
+      help: """
+        Print the effective configuration of every hop in ssh -G format (jump hosts first, \
+        each after a '# host' line) and exit without connecting.
+        """),
     OptionSpec("q", action: .quiet, help: "Quiet mode: print errors only."),
     OptionSpec(
       "v", action: .verbose,
       help: "Verbose mode: print debug messages. Repeat up to 3 times for more detail."),
     OptionSpec("V", long: "version", action: .version, help: "Print the version and exit."),
+    OptionSpec(
+      "E", argument: "log_file", action: .logFile,
+      help: "Append log lines to log_file instead of writing them to standard error."),
     OptionSpec(
       "F", argument: "configfile", action: .configFile,
       help: """
@@ -97,6 +119,36 @@ public enum OptionTable {
     OptionSpec(
       "p", argument: "port", action: .port,
       help: "Connect to this TCP port on the destination (1-65535, default 22)."),
+    OptionSpec(
+      nil, long: "pidfile", argument: "path", action: .pidFile,
+      help: """
+        Write fwd's process ID to path once every forward is set up (after going to the \
+        background with -f), and remove the file on exit.
+        """),
+    OptionSpec(
+      nil, long: "ready-fd", argument: "n", action: .readyFD,
+      help: """
+        Also write the ready lines to file descriptor n, then close it. A script can wait \
+        for the descriptor to close instead of parsing standard output.
+        """),
+    OptionSpec(
+      nil, long: "pin-fd", argument: "n", action: .pinFD,
+      help: """
+        Read the smartcard PIN from the first line of file descriptor n, then close it. \
+        Keeps the PIN out of argv and the environment.
+        """),
+    OptionSpec(
+      nil, long: "pin-file", argument: "path", action: .pinFile,
+      help: """
+        Read the smartcard PIN from the first line of path, which must be a regular file \
+        owned by you with mode 600 or 400.
+        """),
+    OptionSpec(
+      nil, long: "pin-allow-final-try", action: .pinAllowFinalTry,
+      help: """
+        Allow a PIN from --pin-fd or --pin-file to be tried when the token reports one \
+        attempt left before the PIN locks. Without it fwd stops instead.
+        """),
     OptionSpec(
       "h", long: "help", synopsis: false, action: .help, help: "Print this help and exit."),
   ]

@@ -24,7 +24,7 @@ public enum ConfigDump {
     add("gatewayports", flag(settings.gatewayPorts))
     add("hashknownhosts", flag(settings.hashKnownHosts))
     add("identitiesonly", flag(settings.identitiesOnly))
-    add("stricthostkeychecking", settings.strictHostKeyChecking.rawValue)
+    add("stricthostkeychecking", settings.strictHostKeyChecking.sshGName)
     add("tcpkeepalive", flag(settings.tcpKeepAlive))
     add("connectionattempts", String(settings.connectionAttempts))
     add("serveralivecountmax", String(settings.serverAliveCountMax))

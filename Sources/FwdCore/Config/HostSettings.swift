@@ -1,15 +1,3 @@
-/// StrictHostKeyChecking: what to do with a host key that known_hosts does not list.
-public enum StrictHostKeyChecking: String, Sendable {
-  /// `yes`: reject unknown and changed keys.
-  case yes = "true"
-  /// `accept-new`: add unknown keys, reject changed ones.
-  case acceptNew = "accept-new"
-  /// `no` or `off`: add unknown keys and connect despite changed ones.
-  case no = "false"
-  /// `ask`, the default: ask the user about unknown keys.
-  case ask
-}
-
 /// LogLevel, by the names `ssh -G` prints.
 public enum SSHLogLevel: String, Sendable {
   case quiet = "QUIET"

@@ -54,7 +54,7 @@ extension HostSettings {
       state.first("globalknownhostsfile"), keyword: "GlobalKnownHostsFile",
       defaults: Self.defaultGlobalKnownHostsFiles(environment), expandTokens: false)
     strictHostKeyChecking =
-      reader.string("stricthostkeychecking").flatMap(StrictHostKeyChecking.init) ?? .ask
+      reader.string("stricthostkeychecking").flatMap(StrictHostKeyChecking.init(configValue:)) ?? .ask
     hostKeyAlias = alias
     hashKnownHosts = reader.flag("hashknownhosts") ?? false
 

@@ -40,7 +40,7 @@ final class Runtime {
   }
 
   /// Binds, connects, serves until a signal or a lost hop, and returns the exit status.
-  func run(signals: SignalPipe, tokenKeys: [SSHUserKey]) throws(FwdError) -> ExitStatus {
+  func run(signals: SignalPipe, tokenKeys: [SSHUserKey], onReady: (String) -> Void) throws(FwdError) -> ExitStatus {
     for spec in plan.localForwards {
       let listener = LocalListener(spec: spec)
       do {
@@ -61,20 +61,23 @@ final class Runtime {
       throw error
     }
     self.chain = chain
-    announceReady()
+    onReady(readyLines())
     let status = serve(signals: signals, chain: chain)
     closeListeners()
     chain.stop()
     return status
   }
 
-  private func announceReady() {
+  /// Returns one line per forward for scripts, and logs each forward.
+  private func readyLines() -> String {
     var text = ""
+    let route = plan.hops.map(\.name).joined(separator: " -> ")
     for listener in listeners {
       text += listener.readyLine + "\n"
-      logInfo(nil, "forwarding \(listener.boundAddresses.map(\.description).joined(separator: ", ")) to \(listener.spec.targetHost):\(listener.spec.targetPort) via \(plan.hops.map(\.name).joined(separator: " -> "))")
+      let addresses = listener.boundAddresses.map(\.description).joined(separator: ", ")
+      logInfo(nil, "forwarding \(addresses) to \(listener.spec.targetHost):\(listener.spec.targetPort) via \(route)")
     }
-    FileHandle.standardOutput.write(text.data(using: .utf8)!)
+    return text
   }
 
   private func serve(signals: SignalPipe, chain: Chain) -> ExitStatus {

@@ -20,6 +20,16 @@ public enum StrictHostKeyChecking: String, Equatable, Sendable {
     default: return nil
     }
   }
+
+  /// The value as `ssh -G` prints it.
+  public var sshGName: String {
+    switch self {
+    case .yes: "true"
+    case .acceptNew: "accept-new"
+    case .no: "false"
+    case .ask: "ask"
+    }
+  }
 }
 
 /// The action to take on a server's host key after the known_hosts check.
