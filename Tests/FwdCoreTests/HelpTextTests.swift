@@ -63,7 +63,7 @@ import Testing
     case "-p": "22"
     case "-o": "Port=22"
     case "-J": "jump"
-    case "--ready-fd", "--pin-fd": "3"
+    case "--ready-fd", "--pin-fd", "--rebuild-attempts": "3"
     default: "value"
     }
   }

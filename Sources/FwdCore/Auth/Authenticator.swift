@@ -125,6 +125,8 @@ struct Authenticator {
     switch error {
     case .timedOut:
       return FwdError(.connection, "\(target.label): \(step) timed out")
+    case .cancelled:
+      return FwdError(.success, "\(target.label): \(step) stopped by a signal")
     case .ssh(let error):
       return FwdError(.connection, "\(target.label): connection lost during \(step): \(error.message)")
     }

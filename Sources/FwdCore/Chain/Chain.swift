@@ -13,8 +13,13 @@ final class Chain {
   /// The socket each hop's session reads and writes, closed after the hop's loop ends.
   private var sessionSockets: [Int32] = []
 
-  /// Called on a hop's thread when its session is lost, with the hop index and what was seen.
-  var onLost: ((Int, String) -> Void)?
+  /// Called on a hop's thread when its session is lost, with the hop index, the hop loop's
+  /// serial (to tell a current hop from one already replaced) and what was seen.
+  var onLost: ((Int, Int, String) -> Void)?
+  /// A descriptor that becomes readable when set-up should stop (the signal pipe).
+  var cancelFD: Int32?
+  private var nextSerial = 1
+  private var serials: [Int] = []
 
   init(targets: [HopTarget], verifier: HostKeyVerifier, tokenKeys: [SSHUserKey]) {
     precondition(!targets.isEmpty, "a chain has at least the destination")
@@ -25,15 +30,23 @@ final class Chain {
 
   var last: HopLoop { hops[hops.count - 1] }
 
-  /// Connects and authenticates every hop in order; on failure stops those already up.
-  func establish() throws(FwdError) {
+  /// Whether the hop loop with this serial is still part of the chain.
+  func isCurrent(hop index: Int, serial: Int) -> Bool {
+    index < serials.count && serials[index] == serial
+  }
+
+  /// Connects and authenticates the hops from `start` on, in order; hops before `start` must
+  /// be up. On failure stops the hops this call started.
+  func establish(from start: Int = 0) throws(FwdError) {
+    precondition(start == hops.count, "hops before \(start) must be up and no later hop")
     do throws(FwdError) {
-      for (index, target) in targets.enumerated() {
+      for index in start..<targets.count {
+        let target = targets[index]
         let socket = index == 0 ? try connectFirstHop(target) : try tunnel(to: target, through: hops[index - 1])
         sessionSockets.append(socket)
         let keys = target.usesToken ? tokenKeys : []
-        let session = try HopConnector(target: target, verifier: verifier, tokenKeys: keys)
-          .establish(socket: socket)
+        let connector = HopConnector(target: target, verifier: verifier, tokenKeys: keys, cancelFD: cancelFD)
+        let session = try connector.establish(socket: socket)
         let loop: HopLoop
         do {
           loop = try HopLoop(name: target.name, session: session)
@@ -42,27 +55,37 @@ final class Chain {
         }
         loop.aliveInterval = target.serverAliveInterval
         loop.aliveCountMax = max(1, target.serverAliveCountMax)
-        loop.onLost = { [weak self] reason in self?.onLost?(index, reason) }
+        let serial = nextSerial
+        nextSerial += 1
+        loop.onLost = { [weak self] reason in self?.onLost?(index, serial, reason) }
         hops.append(loop)
+        serials.append(serial)
         loop.start()
         logInfo(target.name, "connected to \(target.label) as \(target.user)")
       }
     } catch {
-      stop()
+      stop(from: start)
       throw error
     }
   }
 
-  /// Stops the hops from the last back to the first, each after its channels are closed.
+  /// Stops every hop, from the last back to the first, each after its channels are closed.
   func stop(timeout: Double = 1.5) {
+    stop(from: 0, timeout: timeout)
+  }
+
+  /// Stops the hops from `start` to the last, last first, and closes their sockets.
+  func stop(from start: Int, timeout: Double = 1.5) {
     let deadline = Date().addingTimeInterval(timeout)
-    for hop in hops.reversed() {
+    while hops.count > start {
+      let hop = hops.removeLast()
+      serials.removeLast()
       hop.stop()
       hop.join(timeout: max(0.05, deadline.timeIntervalSinceNow))
     }
-    hops.removeAll()
-    for socket in sessionSockets { Socket.close(socket) }
-    sessionSockets.removeAll()
+    while sessionSockets.count > start {
+      Socket.close(sessionSockets.removeLast())
+    }
   }
 
   private func connectFirstHop(_ target: HopTarget) throws(FwdError) -> Int32 {

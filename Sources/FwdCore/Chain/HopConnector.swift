@@ -7,6 +7,8 @@ struct HopConnector {
   let target: HopTarget
   let verifier: HostKeyVerifier
   let tokenKeys: [SSHUserKey]
+  /// A descriptor that becomes readable when set-up should stop (the signal pipe).
+  var cancelFD: Int32? = nil
 
   /// Seconds for the SSH handshake when ConnectTimeout is not set.
   static let defaultHandshakeTimeout = 30
@@ -21,13 +23,16 @@ struct HopConnector {
     try preferKnownHostKeyTypes(session)
 
     let timeout = target.connectTimeout ?? HopConnector.defaultHandshakeTimeout
-    let waiter = SessionWaiter(session: session, deadline: Date().addingTimeInterval(Double(timeout)))
+    let waiter = SessionWaiter(
+      session: session, deadline: Date().addingTimeInterval(Double(timeout)), cancelFD: cancelFD)
     do {
       try waiter.run { () throws(SSHError) in try session.handshake() }
     } catch {
       switch error {
       case .timedOut:
         throw FwdError(.connection, "\(target.label): SSH handshake timed out after \(timeout) s; check that an SSH server answers there")
+      case .cancelled:
+        throw FwdError(.success, "\(target.label): set-up stopped by a signal")
       case .ssh(let error):
         throw handshakeFailure(error)
       }
@@ -39,7 +44,7 @@ struct HopConnector {
     }
     try verifier.verify(target, keyType: SSHKeyBlob.typeName(hostKey.blob) ?? "unknown", keyBlob: hostKey.blob)
 
-    let authWaiter = SessionWaiter(session: session, deadline: nil)
+    let authWaiter = SessionWaiter(session: session, deadline: nil, cancelFD: cancelFD)
     try Authenticator(target: target, tokenKeys: tokenKeys).authenticate(session, waiter: authWaiter)
     return session
   }

@@ -8,9 +8,13 @@ struct SessionWaiter {
   let session: SSHSession
   /// The moment set-up gives up, or nil to wait as long as the server keeps the socket open.
   let deadline: Date?
+  /// A descriptor that becomes readable when the wait should stop (the signal pipe); it is
+  /// polled, never read, so the main loop still sees the signal.
+  var cancelFD: Int32? = nil
 
   enum Failure: Error {
     case timedOut
+    case cancelled
     case ssh(SSHError)
   }
 
@@ -33,11 +37,13 @@ struct SessionWaiter {
       let directions = session.blockDirections
       poller.reset()
       poller.add(session.socket, read: directions.inbound || !directions.outbound, write: directions.outbound)
+      if let cancelFD { poller.add(cancelFD, read: true, write: false) }
       do {
         try poller.wait(timeout: timeout)
       } catch {
         throw .ssh(SSHError(code: -1, message: error.description, function: "poll"))
       }
+      if cancelFD != nil, poller.readable(1) { throw .cancelled }
     }
   }
 }

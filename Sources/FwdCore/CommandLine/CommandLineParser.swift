@@ -152,6 +152,12 @@ extension CommandLineParser {
     case .pinFD: invocation.pinSource = .fileDescriptor(try descriptor(text, spelled: spelled))
     case .pinFile: invocation.pinSource = .file(text)
     case .pinAllowFinalTry: invocation.pinAllowFinalTry = true
+    case .noRebuild: invocation.noRebuild = true
+    case .rebuildAttempts:
+      guard let count = Int(text), count > 0 else {
+        throw .usage("invalid \(spelled) '\(text)': expected a number of attempts, 1 or more")
+      }
+      invocation.rebuildAttempts = count
     }
     return .proceed
   }

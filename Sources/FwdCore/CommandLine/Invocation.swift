@@ -65,6 +65,10 @@ public struct Invocation: Equatable, Sendable {
   public var pinSource: PINSource?
   /// `--pin-allow-final-try`.
   public var pinAllowFinalTry: Bool = false
+  /// `--no-rebuild`.
+  public var noRebuild: Bool = false
+  /// `--rebuild-attempts`.
+  public var rebuildAttempts: Int?
 
   public init(destination: HopSpec) {
     self.destination = destination

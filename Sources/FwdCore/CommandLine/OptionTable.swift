@@ -9,6 +9,7 @@ public struct OptionSpec: Sendable {
     case configFile, pkcs11Provider, identityFile, jumpHosts, localForward, loginName
     case configOption, port, help
     case background, logFile, printConfig, pidFile, readyFD, pinFD, pinFile, pinAllowFinalTry
+    case noRebuild, rebuildAttempts
   }
 
   /// The single-letter form, used as `-x`, or nil for an option with a long form only.
@@ -130,6 +131,18 @@ public enum OptionTable {
       help: """
         Also write the ready lines to file descriptor n, then close it. A script can wait \
         for the descriptor to close instead of parsing standard output.
+        """),
+    OptionSpec(
+      nil, long: "no-rebuild", action: .noRebuild,
+      help: """
+        Exit with the chain-lost status (75) when a hop is lost, instead of rebuilding the \
+        chain. For CI jobs that prefer to fail.
+        """),
+    OptionSpec(
+      nil, long: "rebuild-attempts", argument: "n", action: .rebuildAttempts,
+      help: """
+        Give up with the chain-lost status after n failed rebuild attempts in a row. By \
+        default fwd retries forever, waiting 1 s doubling to 30 s between attempts.
         """),
     OptionSpec(
       nil, long: "pin-fd", argument: "n", action: .pinFD,

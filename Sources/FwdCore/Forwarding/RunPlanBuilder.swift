@@ -20,7 +20,11 @@ struct RunPlanBuilder {
     if forwards.isEmpty {
       throw FwdError(.usage, "no forward to set up: give at least one -L [bind_address:]port:host:hostport")
     }
-    return RunPlan(hops: targets, localForwards: forwards, addressFamily: family(destination.addressFamily))
+    var plan = RunPlan(hops: targets, localForwards: forwards, addressFamily: family(destination.addressFamily))
+    plan.rebuild = !invocation.noRebuild
+    plan.maxRebuildAttempts = invocation.rebuildAttempts
+    plan.pendingTimeout = destination.connectTimeout ?? HopConnector.defaultHandshakeTimeout
+    return plan
   }
 
   private func makeTarget(_ hop: ResolvedHop) -> HopTarget {

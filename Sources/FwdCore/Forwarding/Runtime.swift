@@ -9,6 +9,12 @@ public struct RunPlan: Sendable {
   public var localForwards: [LocalForward]
   /// AF_UNSPEC, AF_INET (-4) or AF_INET6 (-6).
   public var addressFamily: Int32
+  /// Whether a lost hop is rebuilt (the default) or ends fwd with `.chainLost`.
+  public var rebuild = true
+  /// Rebuild attempts in a row before fwd gives up with `.chainLost`; nil tries forever.
+  public var maxRebuildAttempts: Int?
+  /// Seconds a connection accepted while the chain is down waits for it before it is closed.
+  public var pendingTimeout = 30
 
   public init(hops: [HopTarget], localForwards: [LocalForward], addressFamily: Int32) {
     self.hops = hops
@@ -26,8 +32,33 @@ final class Runtime {
   private var chain: Chain?
   private let events: Wakeup
   private let lostLock = NSLock()
-  private var lostReason: (hop: Int, reason: String)?
+  private var lostEvents: [LostEvent] = []
   private var nextConnectionID = 1
+  private var rebuild: RebuildState?
+  /// Connections accepted while the chain is down, oldest first.
+  private var pending: [PendingConnection] = []
+
+  private struct LostEvent {
+    let hop: Int
+    let serial: Int
+    let reason: String
+  }
+
+  private struct RebuildState {
+    /// The first hop to connect again.
+    var from: Int
+    var attempts = 0
+    /// Monotonic milliseconds of the next attempt.
+    var nextAttempt: UInt64
+  }
+
+  private struct PendingConnection {
+    let fd: Int32
+    let label: String
+    let listener: LocalListener
+    let peer: SocketAddress?
+    let acceptedAt: UInt64
+  }
 
   init(plan: RunPlan, verifier: HostKeyVerifier) throws(FwdError) {
     self.plan = plan
@@ -53,7 +84,8 @@ final class Runtime {
     }
 
     let chain = Chain(targets: plan.hops, verifier: verifier, tokenKeys: tokenKeys)
-    chain.onLost = { [weak self] index, reason in self?.hopLost(index, reason) }
+    chain.cancelFD = signals.fd
+    chain.onLost = { [weak self] index, serial, reason in self?.hopLost(index, serial, reason) }
     do {
       try chain.establish()
     } catch {
@@ -64,6 +96,8 @@ final class Runtime {
     onReady(readyLines())
     let status = serve(signals: signals, chain: chain)
     closeListeners()
+    for connection in pending { Socket.close(connection.fd) }
+    pending.removeAll()
     chain.stop()
     return status
   }
@@ -94,28 +128,96 @@ final class Runtime {
         }
       }
       do {
-        try poller.wait(timeout: -1)
+        try poller.wait(timeout: nextTimeout())
       } catch {
         logError(nil, "main loop failed: \(error.description)")
         return .software
       }
-      if poller.readable(0) {
-        for number in signals.take() where number == SIGINT || number == SIGTERM {
-          logInfo(nil, "stopping on \(number == SIGINT ? "SIGINT" : "SIGTERM")")
-          return .success
-        }
-      }
-      if poller.readable(1) {
-        events.drain()
-        if let lost = takeLost() {
-          let target = plan.hops[lost.hop]
-          logError(target.name, "connection to \(target.label) lost: \(lost.reason)")
-          return .chainLost
-        }
-      }
+      if poller.readable(0), let stop = handleSignals(signals) { return stop }
+      if poller.readable(1) { events.drain() }
+      if let status = handleLostHops(chain) { return status }
       for (index, entry) in sockets.enumerated() where poller.readable(index + 2) {
         acceptAll(entry.fd, entry.listener, chain: chain)
       }
+      if let status = attemptRebuildIfDue(chain, signals: signals) { return status }
+      expirePending()
+    }
+  }
+
+  private func handleSignals(_ signals: SignalPipe) -> ExitStatus? {
+    for number in signals.take() where number == SIGINT || number == SIGTERM {
+      logInfo(nil, "stopping on \(number == SIGINT ? "SIGINT" : "SIGTERM")")
+      return .success
+    }
+    return nil
+  }
+
+  /// Turns lost-hop reports into a rebuild from the hop nearest the client, or into the end of
+  /// the run when rebuilding is off. Reports from hops already replaced are ignored.
+  private func handleLostHops(_ chain: Chain) -> ExitStatus? {
+    let current = takeLost().filter { chain.isCurrent(hop: $0.hop, serial: $0.serial) }
+    guard let first = current.min(by: { $0.hop < $1.hop }) else { return nil }
+    let target = plan.hops[first.hop]
+    logError(target.name, "connection to \(target.label) lost: \(first.reason)")
+    guard plan.rebuild else { return .chainLost }
+    chain.stop(from: first.hop)
+    let from = min(first.hop, rebuild?.from ?? first.hop)
+    rebuild = RebuildState(from: from, attempts: rebuild?.attempts ?? 0, nextAttempt: Clock.monotonicMilliseconds())
+    return nil
+  }
+
+  /// Runs one rebuild attempt when one is due. Listeners stay bound meanwhile, and connections
+  /// accepted while the chain is down wait in `pending`.
+  private func attemptRebuildIfDue(_ chain: Chain, signals: SignalPipe) -> ExitStatus? {
+    guard var state = rebuild, Clock.monotonicMilliseconds() >= state.nextAttempt else { return nil }
+    state.attempts += 1
+    let target = plan.hops[state.from]
+    logInfo(target.name, "rebuilding the chain from \(target.label) (attempt \(state.attempts))")
+    do {
+      try chain.establish(from: state.from)
+    } catch {
+      if error.status == .success { return handleSignals(signals) ?? .success }
+      logError(nil, error.message)
+      if let limit = plan.maxRebuildAttempts, state.attempts >= limit {
+        logError(nil, "giving up after \(state.attempts) rebuild attempts")
+        return .chainLost
+      }
+      state.nextAttempt = Clock.monotonicMilliseconds() + Runtime.backoff(attempt: state.attempts)
+      rebuild = state
+      return nil
+    }
+    rebuild = nil
+    logInfo(nil, "chain rebuilt after \(state.attempts) attempt\(state.attempts == 1 ? "" : "s")")
+    let waiting = pending
+    pending.removeAll()
+    for connection in waiting { forward(connection, chain: chain) }
+    return nil
+  }
+
+  /// Milliseconds before the next rebuild attempt: 1 s doubling to 30 s, with up to 20 %
+  /// random jitter so that several fwd processes do not retry in step.
+  static func backoff(attempt: Int) -> UInt64 {
+    let base = min(30_000, 1000 << min(attempt - 1, 5))
+    let jitter = Int.random(in: 0...(base / 5))
+    return UInt64(base + jitter)
+  }
+
+  private func nextTimeout() -> Int32 {
+    var deadlines: [UInt64] = []
+    if let rebuild { deadlines.append(rebuild.nextAttempt) }
+    if let oldest = pending.first { deadlines.append(oldest.acceptedAt + UInt64(plan.pendingTimeout) * 1000) }
+    guard let next = deadlines.min() else { return -1 }
+    let now = Clock.monotonicMilliseconds()
+    return next > now ? Int32(min(next - now, 60_000)) : 0
+  }
+
+  private func expirePending() {
+    let limit = UInt64(plan.pendingTimeout) * 1000
+    let now = Clock.monotonicMilliseconds()
+    while let oldest = pending.first, now - oldest.acceptedAt >= limit {
+      pending.removeFirst()
+      logError(oldest.label, "closed: the chain was not rebuilt within \(plan.pendingTimeout) s (ConnectTimeout)")
+      Socket.close(oldest.fd)
     }
   }
 
@@ -133,27 +235,40 @@ final class Runtime {
       let id = nextConnectionID
       nextConnectionID += 1
       let peer = Socket.peerAddress(client)
-      let label = "conn \(id)"
-      logDebug(label, "accepted from \(peer?.description ?? "?") on -L \(listener.spec.text)")
-      chain.last.open(
-        ChannelRequest(
-          label: label, fd: client, targetHost: listener.spec.targetHost, targetPort: listener.spec.targetPort,
-          originHost: peer?.host ?? "127.0.0.1", originPort: peer?.port ?? 0, completion: nil))
+      let connection = PendingConnection(
+        fd: client, label: "conn \(id)", listener: listener, peer: peer, acceptedAt: Clock.monotonicMilliseconds())
+      logDebug(connection.label, "accepted from \(peer?.description ?? "?") on -L \(listener.spec.text)")
+      if rebuild != nil {
+        logDebug(connection.label, "waiting for the chain to be rebuilt")
+        pending.append(connection)
+      } else {
+        forward(connection, chain: chain)
+      }
     }
   }
 
-  private func hopLost(_ index: Int, _ reason: String) {
+  private func forward(_ connection: PendingConnection, chain: Chain) {
+    let spec = connection.listener.spec
+    chain.last.open(
+      ChannelRequest(
+        label: connection.label, fd: connection.fd, targetHost: spec.targetHost, targetPort: spec.targetPort,
+        originHost: connection.peer?.host ?? "127.0.0.1", originPort: connection.peer?.port ?? 0,
+        completion: nil))
+  }
+
+  private func hopLost(_ index: Int, _ serial: Int, _ reason: String) {
     lostLock.lock()
-    // Keep the hop nearest the client: its loss ends every hop after it too.
-    if lostReason == nil || index < lostReason!.hop { lostReason = (index, reason) }
+    lostEvents.append(LostEvent(hop: index, serial: serial, reason: reason))
     lostLock.unlock()
     events.signal()
   }
 
-  private func takeLost() -> (hop: Int, reason: String)? {
+  private func takeLost() -> [LostEvent] {
     lostLock.lock()
     defer { lostLock.unlock() }
-    return lostReason
+    let taken = lostEvents
+    lostEvents.removeAll()
+    return taken
   }
 
   private func closeListeners() {
