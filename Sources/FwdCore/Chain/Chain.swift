@@ -127,8 +127,7 @@ final class Chain {
     previous.open(
       ChannelRequest(
         label: "\(previous.name): tunnel to \(target.name)", fd: pair.0,
-        targetHost: target.hostName, targetPort: target.port,
-        originHost: "127.0.0.1", originPort: 0,
+        target: .tcp(host: target.hostName, port: target.port, originHost: "127.0.0.1", originPort: 0),
         completion: { outcome in
           result.value = outcome
           opened.signal()

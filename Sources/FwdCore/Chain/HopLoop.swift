@@ -1,19 +1,43 @@
 import Foundation
 import FwdBindings
 
-/// A request to open a direct-tcpip channel on a hop and relay it to a local socket.
+/// Where a channel opened on a hop leads.
+enum ChannelTarget: CustomStringConvertible {
+  /// direct-tcpip: the hop connects to host:port; the origin is reported to the server.
+  case tcp(host: String, port: Int, originHost: String, originPort: Int)
+  /// direct-streamlocal@openssh.com: the hop connects to a Unix-domain socket.
+  case streamLocal(path: String)
+
+  var description: String {
+    switch self {
+    case .tcp(let host, let port, _, _): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    case .streamLocal(let path): path
+    }
+  }
+}
+
+/// A request to open a channel on a hop and relay it to a local socket.
 struct ChannelRequest {
   let label: String
   /// The socket whose bytes the channel carries: an accepted client, or one end of the
   /// socketpair that the next hop's session runs over.
   let fd: Int32
-  let targetHost: String
-  let targetPort: Int
-  let originHost: String
-  let originPort: Int
-  /// Called on the hop's thread once the channel is open or has failed. On failure the hop
-  /// has already closed `fd`.
+  let target: ChannelTarget
+  /// Called on the hop's thread once the channel is open or has failed, before any byte is
+  /// relayed. On failure the hop closes `fd` after the call.
   let completion: ((Result<Void, FwdError>) -> Void)?
+}
+
+/// A request for a port the hop's server listens on for us ("tcpip-forward").
+struct RemoteListenRequest {
+  let label: String
+  let bindAddress: String
+  let port: Int
+  /// Called on the hop's thread with the bound port, or the failure.
+  let onResult: (Result<Int, FwdError>) -> Void
+  /// Called on the hop's thread for each connection to the port. Returns the socket to relay
+  /// the channel to (an outgoing connection in progress is fine), or nil to drop it.
+  let onConnection: (_ id: Int) -> (fd: Int32, label: String)?
 }
 
 /// The event loop of one established hop: a thread that alone owns the hop's libssh2 session
@@ -31,8 +55,11 @@ final class HopLoop {
   private let finished = DispatchSemaphore(value: 0)
 
   private var relays: [ChannelRelay] = []
-  private var openQueue: [ChannelRequest] = []
-  private var opening: ChannelRequest?
+  /// Channel opens and listen requests, done one at a time: libssh2 1.10 allows only one
+  /// channel open in progress per session, and a listen request is another packet exchange.
+  private var setupQueue: [SetupOperation] = []
+  private var opening: SetupOperation?
+  private var remoteListeners: [(listener: SSHListener, request: RemoteListenRequest)] = []
   /// The relay whose libssh2 send was interrupted; it must be resumed before any other send.
   private var blockedRelay: ChannelRelay?
   /// A session channel that is never used for data: reading it drains the transport when no
@@ -51,7 +78,13 @@ final class HopLoop {
 
   private enum Command {
     case open(ChannelRequest)
+    case listen(RemoteListenRequest)
     case stop
+  }
+
+  private enum SetupOperation {
+    case open(ChannelRequest)
+    case listen(RemoteListenRequest)
   }
 
   init(name: String, session: SSHSession) throws(SystemError) {
@@ -73,6 +106,9 @@ final class HopLoop {
 
   /// Queues a channel open; safe from any thread.
   func open(_ request: ChannelRequest) { submit(.open(request)) }
+
+  /// Queues a request for the server to listen on a port for us; safe from any thread.
+  func listen(_ request: RemoteListenRequest) { submit(.listen(request)) }
 
   /// Closes every channel, disconnects the session and ends the thread; safe from any thread.
   func stop() { submit(.stop) }
@@ -111,7 +147,8 @@ final class HopLoop {
     while true {
       for command in takeInbox() {
         switch command {
-        case .open(let request): openQueue.append(request)
+        case .open(let request): setupQueue.append(.open(request))
+        case .listen(let request): setupQueue.append(.listen(request))
         case .stop: stopping = true
         }
       }
@@ -209,7 +246,9 @@ final class HopLoop {
         moved = true
       }
       if stopping {
-        openQueue.removeAll()
+        for operation in setupQueue { failSetup(operation, reason: "fwd is stopping") }
+        setupQueue.removeAll()
+        remoteListeners.removeAll()
         for relay in relays {
           relay.abort()
           switch try relay.service() {
@@ -221,11 +260,12 @@ final class HopLoop {
           }
         }
       }
-      switch try serviceOpen() {
+      switch try serviceSetup() {
       case .sendBlocked: return
       case .progressed: moved = true
       default: break
       }
+      if try acceptRemoteConnections() { moved = true }
       for relay in relays {
         switch try relay.service() {
         case .sendBlocked:
@@ -249,23 +289,34 @@ final class HopLoop {
     logDebug2(relay.label, "closed: \(relay.bytesUp) bytes up, \(relay.bytesDown) bytes down")
   }
 
-  /// Advances the channel open in progress, or starts the next queued one. libssh2 1.10 allows
-  /// only one open in progress per session.
-  private func serviceOpen() throws(SSHError) -> ChannelRelay.Outcome {
-    if opening == nil, !openQueue.isEmpty { opening = openQueue.removeFirst() }
-    guard let request = opening else { return .idle }
+  /// Advances the channel open or listen request in progress, or starts the next queued one.
+  private func serviceSetup() throws(SSHError) -> ChannelRelay.Outcome {
+    if opening == nil, !setupQueue.isEmpty { opening = setupQueue.removeFirst() }
+    switch opening {
+    case nil: return .idle
+    case .open(let request)?: return try serviceOpen(request)
+    case .listen(let request)?: return try serviceListen(request)
+    }
+  }
+
+  private func serviceOpen(_ request: ChannelRequest) throws(SSHError) -> ChannelRelay.Outcome {
     let progress: Attempt<SSHChannel>
     do {
-      progress = try session.openDirectTCPIP(
-        host: request.targetHost, port: request.targetPort,
-        originHost: request.originHost, originPort: request.originPort)
+      switch request.target {
+      case .tcp(let host, let port, let originHost, let originPort):
+        progress = try session.openDirectTCPIP(
+          host: host, port: port, originHost: originHost, originPort: originPort)
+      case .streamLocal(let path):
+        progress = try session.openChannel(
+          type: "direct-streamlocal@openssh.com", payload: SSHWire.streamLocalPayload(path: path))
+      }
     } catch {
       if error.endsSession { throw error }
       opening = nil
       let reason = error.message.isEmpty ? "channel open failed (\(error.code))" : error.message
-      logError(request.label, "channel to \(request.targetHost):\(request.targetPort) via \(name) failed: \(reason)")
-      Socket.close(request.fd)
+      logError(request.label, "channel to \(request.target) via \(name) failed: \(reason)")
       request.completion?(.failure(FwdError(.forwarding, "\(name): \(reason)")))
+      Socket.close(request.fd)
       return .progressed
     }
     switch progress {
@@ -273,12 +324,73 @@ final class HopLoop {
       return session.blockDirections.outbound ? .sendBlocked : .idle
     case .done(let channel):
       opening = nil
+      request.completion?(.success(()))
       let relay = ChannelRelay(id: nextRelayID, label: request.label, fd: request.fd, channel: channel)
       nextRelayID += 1
       relays.append(relay)
-      logDebug(request.label, "channel open via \(name) to \(request.targetHost):\(request.targetPort)")
-      request.completion?(.success(()))
+      logDebug(request.label, "channel open via \(name) to \(request.target)")
       return .progressed
+    }
+  }
+
+  private func serviceListen(_ request: RemoteListenRequest) throws(SSHError) -> ChannelRelay.Outcome {
+    let progress: Attempt<SSHListener>
+    do {
+      progress = try session.listen(host: request.bindAddress, port: request.port)
+    } catch {
+      if error.endsSession { throw error }
+      opening = nil
+      let reason = error.message.isEmpty ? "request failed (\(error.code))" : error.message
+      request.onResult(.failure(FwdError(.forwarding, "\(request.label): \(name) refused to listen on \(request.bindAddress):\(request.port): \(reason)")))
+      return .progressed
+    }
+    switch progress {
+    case .wouldBlock:
+      return session.blockDirections.outbound ? .sendBlocked : .idle
+    case .done(let listener):
+      opening = nil
+      remoteListeners.append((listener, request))
+      logDebug(request.label, "\(name) listens on \(request.bindAddress):\(listener.boundPort)")
+      request.onResult(.success(listener.boundPort))
+      return .progressed
+    }
+  }
+
+  /// Takes the connections the server forwarded to our remote listeners and relays each.
+  private func acceptRemoteConnections() throws(SSHError) -> Bool {
+    var accepted = false
+    for (listener, request) in remoteListeners {
+      while true {
+        let channel: SSHChannel
+        do {
+          guard case .done(let next) = try listener.accept() else { break }
+          channel = next
+        } catch {
+          if error.endsSession { throw error }
+          logDebug(request.label, "accept failed: \(error.message)")
+          break
+        }
+        accepted = true
+        let id = nextRelayID
+        nextRelayID += 1
+        guard let destination = request.onConnection(id) else {
+          _ = channel.free()
+          continue
+        }
+        relays.append(ChannelRelay(id: id, label: destination.label, fd: destination.fd, channel: channel))
+        logDebug(destination.label, "accepted a connection on \(name)'s port \(listener.boundPort)")
+      }
+    }
+    return accepted
+  }
+
+  private func failSetup(_ operation: SetupOperation, reason: String) {
+    switch operation {
+    case .open(let request):
+      request.completion?(.failure(FwdError(.chainLost, "\(name): \(reason)")))
+      Socket.close(request.fd)
+    case .listen(let request):
+      request.onResult(.failure(FwdError(.chainLost, "\(name): \(reason)")))
     }
   }
 
@@ -326,14 +438,17 @@ final class HopLoop {
     // Reported before the relays close, because closing them ends the inner hops' sessions and
     // the hop that failed first is the one to name.
     onLost?(reason)
-    for relay in relays { relay.discard() }
-    relays.removeAll()
-    for request in openQueue + (opening.map { [$0] } ?? []) {
-      Socket.close(request.fd)
-      request.completion?(.failure(FwdError(.chainLost, "\(name): connection lost: \(reason)")))
+    for relay in relays {
+      if relay.label.hasPrefix("conn") { logInfo(relay.label, "closed: \(name) was lost") }
+      relay.discard()
     }
-    openQueue.removeAll()
+    relays.removeAll()
+    for operation in setupQueue + (opening.map { [$0] } ?? []) {
+      failSetup(operation, reason: "connection lost: \(reason)")
+    }
+    setupQueue.removeAll()
     opening = nil
+    remoteListeners.removeAll()
   }
 
   private func disconnect() {

@@ -251,8 +251,10 @@ final class Runtime {
     let spec = connection.listener.spec
     chain.last.open(
       ChannelRequest(
-        label: connection.label, fd: connection.fd, targetHost: spec.targetHost, targetPort: spec.targetPort,
-        originHost: connection.peer?.host ?? "127.0.0.1", originPort: connection.peer?.port ?? 0,
+        label: connection.label, fd: connection.fd,
+        target: .tcp(
+          host: spec.targetHost, port: spec.targetPort,
+          originHost: connection.peer?.host ?? "127.0.0.1", originPort: connection.peer?.port ?? 0),
         completion: nil))
   }
 
