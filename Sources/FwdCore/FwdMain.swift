@@ -116,7 +116,9 @@ struct Launch {
   }
 
   private func configureLogging() throws(FwdError) {
-    if invocation.quiet {
+    // With -W, stderr belongs to the program using fwd as its ProxyCommand: only errors go
+    // there unless -v asks for more.
+    if invocation.quiet || (invocation.stdioForward != nil && invocation.verbosity == 0) {
       Log.shared.level = .error
     } else if invocation.verbosity > 0 {
       Log.shared.level = LogLevel(rawValue: LogLevel.info.rawValue + invocation.verbosity) ?? .debug3

@@ -6,9 +6,11 @@ import Testing
   @Test func synopsisMatchesDocumentedForm() {
     #expect(
       HelpText.synopsis
-        == "fwd [-46NfGqvV] [-E log_file] [-F configfile] [-I pkcs11_module] [-i identity_file] "
-        + "[-J destination] "
-        + "[-L [bind_address:]port:host:hostport] [-l login_name] [-o option] [-p port] destination"
+        == "fwd [-46NfGgqvV] [-D [bind_address:]port] [-E log_file] [-F configfile] "
+        + "[-I pkcs11_module] [-i identity_file] [-J destination] "
+        + "[-L [bind_address:]port:host:hostport] [-H hop:[bind_address:]port:host:hostport] "
+        + "[-l login_name] [-o option] [-R [bind_address:]port:host:hostport] [-W host:port] "
+        + "[-p port] destination"
     )
   }
 
@@ -16,7 +18,7 @@ import Testing
     let lines = HelpText.usage.split(separator: "\n")
     #expect(lines.count > 1)
     #expect(lines.allSatisfy { $0.count <= 80 })
-    #expect(lines[0].hasPrefix("usage: fwd [-46NfGqvV]"))
+    #expect(lines[0].hasPrefix("usage: fwd [-46NfGgqvV]"))
     let rejoined = lines.map { $0.trimmingPrefix(while: \.isWhitespace) }.joined(separator: " ")
     #expect(rejoined == "usage: " + HelpText.synopsis)
   }
@@ -59,7 +61,10 @@ import Testing
 
   private func sampleArgument(_ spelling: String) -> String {
     switch spelling {
-    case "-L": "1:h:2"
+    case "-L", "-R": "1:h:2"
+    case "-H": "jump:1:h:2"
+    case "-D": "1080"
+    case "-W": "h:22"
     case "-p": "22"
     case "-o": "Port=22"
     case "-J": "jump"

@@ -41,9 +41,42 @@ public struct SocketAddress: CustomStringConvertible, Sendable {
     }
   }
 
-  /// "host:port", with IPv6 hosts in brackets.
+  /// "host:port", with IPv6 hosts in brackets, or the path of a Unix-domain socket.
   public var description: String {
-    family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
+    if family == AF_UNIX { return path ?? "?" }
+    return family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
+  }
+
+  /// The path of a Unix-domain socket address.
+  public var path: String? {
+    guard family == AF_UNIX else { return nil }
+    var copy = storage
+    return withUnsafePointer(to: &copy) {
+      $0.withMemoryRebound(to: sockaddr_un.self, capacity: 1) { address in
+        withUnsafeBytes(of: address.pointee.sun_path) { bytes in
+          String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        }
+      }
+    }
+  }
+
+  /// A Unix-domain socket address. Throws ENAMETOOLONG when the path does not fit
+  /// sockaddr_un (107 bytes on Linux).
+  public static func unix(path: String) throws(SystemError) -> SocketAddress {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    let capacity = MemoryLayout.size(ofValue: address.sun_path)
+    guard bytes.count < capacity else { throw SystemError("bind", errno: ENAMETOOLONG) }
+    withUnsafeMutableBytes(of: &address.sun_path) { target in
+      target.copyBytes(from: bytes)
+    }
+    var storage = sockaddr_storage()
+    withUnsafeMutableBytes(of: &storage) { target in
+      withUnsafeBytes(of: address) { target.copyMemory(from: $0) }
+    }
+    let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
+    return SocketAddress(family: AF_UNIX, storage: storage, length: length)
   }
 
   fileprivate func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
@@ -145,11 +178,29 @@ public enum Socket {
     }
   }
 
+  /// Starts a non-blocking connect and returns the socket at once; the connection completes
+  /// (or fails, reported by the first read or write) while the caller polls.
+  public static func startConnect(to address: SocketAddress) throws(SystemError) -> Int32 {
+    let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    if fd < 0 { throw SystemError("socket") }
+    do throws(SystemError) {
+      try setNonBlocking(fd)
+      if address.withSockaddr({ Glibc.connect(fd, $0, $1) }) != 0 && errno != EINPROGRESS {
+        throw SystemError("connect")
+      }
+      if address.family != AF_UNIX { setNoDelay(fd) }
+      return fd
+    } catch {
+      Glibc.close(fd)
+      throw error
+    }
+  }
+
   /// Binds and listens on one address. Returns a non-blocking, close-on-exec socket.
   public static func listen(on address: SocketAddress, backlog: Int32 = 1024) throws(SystemError) -> Int32 {
     let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     if fd < 0 { throw SystemError("socket") }
-    setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+    if address.family != AF_UNIX { setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1) }
     if address.family == AF_INET6 {
       // Bind IPv6 addresses alone, so "::" and "0.0.0.0" can be bound side by side.
       setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1)

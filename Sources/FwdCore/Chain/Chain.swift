@@ -30,6 +30,22 @@ final class Chain {
 
   var last: HopLoop { hops[hops.count - 1] }
 
+  private let hopsLock = NSLock()
+  private var lastUp: HopLoop?
+
+  /// The destination's loop when every hop is up, for other threads; nil during a rebuild.
+  func lastHopIfUp() -> HopLoop? {
+    hopsLock.lock()
+    defer { hopsLock.unlock() }
+    return lastUp
+  }
+
+  private func publishLast() {
+    hopsLock.lock()
+    lastUp = hops.count == targets.count ? hops.last : nil
+    hopsLock.unlock()
+  }
+
   /// Whether the hop loop with this serial is still part of the chain.
   func isCurrent(hop index: Int, serial: Int) -> Bool {
     index < serials.count && serials[index] == serial
@@ -61,6 +77,7 @@ final class Chain {
         hops.append(loop)
         serials.append(serial)
         loop.start()
+        publishLast()
         logInfo(target.name, "connected to \(target.label) as \(target.user)")
       }
     } catch {
@@ -79,6 +96,7 @@ final class Chain {
     let deadline = Date().addingTimeInterval(timeout)
     while hops.count > start {
       let hop = hops.removeLast()
+      publishLast()
       serials.removeLast()
       hop.stop()
       hop.join(timeout: max(0.05, deadline.timeIntervalSinceNow))

@@ -152,6 +152,11 @@ extension CommandLineParser {
     case .pinFD: invocation.pinSource = .fileDescriptor(try descriptor(text, spelled: spelled))
     case .pinFile: invocation.pinSource = .file(text)
     case .pinAllowFinalTry: invocation.pinAllowFinalTry = true
+    case .remoteForward: invocation.remoteForwards.append(try RemoteForwardSpec.parse(text))
+    case .dynamicForward: invocation.dynamicForwards.append(try DynamicForwardSpec.parse(text))
+    case .hopListener: invocation.hopListeners.append(try HopListenerSpec.parse(text))
+    case .stdioForward: invocation.stdioForward = try StdioForward.parse(text)
+    case .gatewayPorts: invocation.gatewayPorts = true
     case .noRebuild: invocation.noRebuild = true
     case .rebuildAttempts:
       guard let count = Int(text), count > 0 else {
@@ -184,11 +189,7 @@ extension CommandLineParser {
   }
 
   mutating func applyLocalForward(_ text: String) throws(FwdError) {
-    let forward = try LocalForwardSpec.parse(text)
-    if forward.usesUnixSocket {
-      throw .usage("invalid -L forward '\(text)': Unix-domain socket forwards are not supported")
-    }
-    invocation.localForwards.append(forward)
+    invocation.localForwards.append(try LocalForwardSpec.parse(text))
   }
 
   /// `-l` keeps its first value, as in ssh.

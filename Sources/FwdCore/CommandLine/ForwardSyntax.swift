@@ -4,7 +4,7 @@
 /// A field in square brackets is taken literally, so IPv6 addresses go in brackets. Outside
 /// brackets a backslash escapes the next character. A field containing `/` is a Unix-domain
 /// socket path.
-struct ForwardSyntax: Equatable {
+struct ForwardSyntax: Equatable, Sendable {
   /// One side of a forward.
   enum Endpoint: Hashable, Sendable {
     /// A host (nil when not given) and a port.

@@ -65,6 +65,16 @@ public struct Invocation: Equatable, Sendable {
   public var pinSource: PINSource?
   /// `--pin-allow-final-try`.
   public var pinAllowFinalTry: Bool = false
+  /// `-R`.
+  public var remoteForwards: [RemoteForwardSpec] = []
+  /// `-D`.
+  public var dynamicForwards: [DynamicForwardSpec] = []
+  /// `-H`.
+  public var hopListeners: [HopListenerSpec] = []
+  /// `-W`.
+  public var stdioForward: StdioForward?
+  /// `-g`.
+  public var gatewayPorts: Bool = false
   /// `--no-rebuild`.
   public var noRebuild: Bool = false
   /// `--rebuild-attempts`.

@@ -10,6 +10,7 @@ public struct OptionSpec: Sendable {
     case configOption, port, help
     case background, logFile, printConfig, pidFile, readyFD, pinFD, pinFile, pinAllowFinalTry
     case noRebuild, rebuildAttempts
+    case remoteForward, dynamicForward, hopListener, stdioForward, gatewayPorts
   }
 
   /// The single-letter form, used as `-x`, or nil for an option with a long form only.
@@ -67,11 +68,21 @@ public enum OptionTable {
         Print the effective configuration of every hop in ssh -G format (jump hosts first, \
         each after a '# host' line) and exit without connecting.
         """),
+    OptionSpec(
+      "g", action: .gatewayPorts,
+      help: "Let other hosts connect to local listeners: without a bind address they take every address."),
     OptionSpec("q", action: .quiet, help: "Quiet mode: print errors only."),
     OptionSpec(
       "v", action: .verbose,
       help: "Verbose mode: print debug messages. Repeat up to 3 times for more detail."),
     OptionSpec("V", long: "version", action: .version, help: "Print the version and exit."),
+    OptionSpec(
+      "D", argument: "[bind_address:]port", action: .dynamicForward,
+      help: """
+        Run a SOCKS 4, 4a and 5 server on port (CONNECT only, no authentication); each \
+        client's target is reached from the destination, which also resolves names. Repeat \
+        for more.
+        """),
     OptionSpec(
       "E", argument: "log_file", action: .logFile,
       help: "Append log lines to log_file instead of writing them to standard error."),
@@ -108,6 +119,13 @@ public enum OptionTable {
         destination resolves it. Repeat for more forwards.
         """),
     OptionSpec(
+      "H", argument: "hop:[bind_address:]port:host:hostport", action: .hopListener,
+      help: """
+        Ask the jump host hop (named as in -J) to listen on port at bind_address (default \
+        localhost on that host; 0 lets it pick), and carry each connection on through the \
+        rest of the chain to host:hostport as the destination resolves it. Repeat for more.
+        """),
+    OptionSpec(
       "l", argument: "login_name", action: .loginName,
       help: "Log in to the destination as this user. Wins over user@ in the destination."),
     OptionSpec(
@@ -116,6 +134,19 @@ public enum OptionTable {
         Set an ssh_config option, as Keyword=value or 'Keyword value'. Repeat for more \
         options. Applies to the destination, and to each jump host whose config does not \
         set the keyword.
+        """),
+    OptionSpec(
+      "R", argument: "[bind_address:]port:host:hostport", action: .remoteForward,
+      help: """
+        Ask the destination to listen on port at bind_address (default localhost there; 0 \
+        lets it pick, and the ready line reports the port) and forward each connection to \
+        host:hostport as this machine resolves it. Repeat for more.
+        """),
+    OptionSpec(
+      "W", argument: "host:port", action: .stdioForward,
+      help: """
+        Carry standard input and output to host:port through the chain, for use as an ssh \
+        ProxyCommand. No other forward may be given.
         """),
     OptionSpec(
       "p", argument: "port", action: .port,

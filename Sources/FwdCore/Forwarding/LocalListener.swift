@@ -1,43 +1,80 @@
 import FwdBindings
 import Glibc
 
-/// One `-L` forward's listening sockets: every address its bind address resolves to, all
-/// bound or none.
+/// One local forward's listening sockets: every address its bind address resolves to, all
+/// bound or none, or one Unix-domain socket.
 final class LocalListener {
   let spec: LocalForward
   private(set) var sockets: [Int32] = []
   private(set) var boundAddresses: [SocketAddress] = []
+  /// The socket file this listener created, removed again by `close`.
+  private var createdPath: String?
 
   init(spec: LocalForward) {
     self.spec = spec
   }
 
+  func bind(addressFamily: Int32, gatewayPorts: Bool) throws(FwdError) {
+    switch spec.listen {
+    case .tcp(let bindAddress, let port):
+      try bindTCP(spec.bindHost(bindAddress, addressFamily: addressFamily, gatewayPorts: gatewayPorts), port, addressFamily)
+    case .unix(let path):
+      try bindUnix(path)
+    }
+  }
+
   /// Binds every address. With port 0 the first bind picks the port and the others reuse it,
   /// as ssh does.
-  func bind(addressFamily: Int32) throws(FwdError) {
-    let host = spec.effectiveBindHost(addressFamily: addressFamily)
+  private func bindTCP(_ host: String?, _ requestedPort: Int, _ addressFamily: Int32) throws(FwdError) {
     let addresses: [SocketAddress]
     do {
-      addresses = try SocketAddress.resolve(
-        host: host, port: spec.listenPort, family: addressFamily, passive: true)
+      addresses = try SocketAddress.resolve(host: host, port: requestedPort, family: addressFamily, passive: true)
     } catch {
-      throw FwdError(.forwarding, "-L \(spec.text): bind address \(host ?? "*") not resolved: \(error.reason)")
+      throw FwdError(.forwarding, "\(spec.text): bind address \(host ?? "*") not resolved: \(error.reason)")
     }
-    var port = spec.listenPort
+    var port = requestedPort
     for address in addresses {
       let fd: Int32
       var chosen = address
       do {
-        if port != spec.listenPort { chosen = try Self.withPort(address, port) }
+        if port != requestedPort { chosen = try Self.withPort(address, port) }
         fd = try Socket.listen(on: chosen)
       } catch {
         close()
-        throw FwdError(.forwarding, "-L \(spec.text): bind \(chosen) failed: \(error.reason); choose another port or stop what listens there")
+        throw FwdError(.forwarding, "\(spec.text): bind \(chosen) failed: \(error.reason); choose another port or stop what listens there")
       }
       sockets.append(fd)
       let bound = Socket.localAddress(fd) ?? chosen
       boundAddresses.append(bound)
       if port == 0 { port = bound.port }
+    }
+  }
+
+  /// Binds a Unix-domain socket with mode 0600. A socket file left by a process that is gone
+  /// (connecting to it is refused) is replaced; a live one is an error, as is any other file.
+  private func bindUnix(_ path: String) throws(FwdError) {
+    do {
+      let address = try SocketAddress.unix(path: path)
+      if FileStatus.isSocket(path) {
+        if let probe = try? Socket.connect(to: address, timeout: 1000) {
+          Socket.close(probe)
+          throw FwdError(.forwarding, "\(spec.text): \(path) is in use by another listener; stop it or choose another path")
+        }
+        logInfo(nil, "\(spec.text): removing stale socket \(path)")
+        unlink(path)
+      }
+      let oldMask = umask(0o177)
+      defer { umask(oldMask) }
+      let fd = try Socket.listen(on: address)
+      sockets.append(fd)
+      boundAddresses.append(address)
+      createdPath = path
+    } catch let error as SystemError {
+      throw FwdError(.forwarding, "\(spec.text): bind \(path) failed: \(error.reason)")
+    } catch let error as FwdError {
+      throw error
+    } catch {
+      throw FwdError(.software, "\(spec.text): \(error)")
     }
   }
 
@@ -52,11 +89,21 @@ final class LocalListener {
   func close() {
     for fd in sockets { Socket.close(fd) }
     sockets.removeAll()
+    if let createdPath {
+      unlink(createdPath)
+      self.createdPath = nil
+    }
   }
 
-  /// The ready line for scripts: `local <listen_address> <listen_port> <target_host> <target_port>`.
+  /// The ready line for scripts: `<kind> <listen_address> <listen_port> <target> <target_port>`.
   var readyLine: String {
-    let address = boundAddresses.first
-    return "local \(address?.host ?? "-") \(address?.port ?? spec.listenPort) \(spec.targetHost) \(spec.targetPort)"
+    let listen: String
+    switch spec.listen {
+    case .unix(let path): listen = "\(path) -"
+    case .tcp(_, let port):
+      let address = boundAddresses.first
+      listen = "\(address?.host ?? "-") \(address?.port ?? port)"
+    }
+    return "\(spec.kind) \(listen) \(spec.readyTarget)"
   }
 }

@@ -15,12 +15,31 @@ struct RunPlanBuilder {
     let destination = chain.destination.settings
     var forwards: [LocalForward] = []
     for spec in destination.localForwards {
-      forwards.append(try makeForward(spec))
+      forwards.append(makeForward(spec))
     }
-    if forwards.isEmpty {
-      throw FwdError(.usage, "no forward to set up: give at least one -L [bind_address:]port:host:hostport")
+    var dynamic = invocation.dynamicForwards
+    for text in destination.dynamicForwards { dynamic.append(try DynamicForwardSpec.parse(text, label: "DynamicForward")) }
+    for spec in dynamic {
+      forwards.append(
+        LocalForward(listen: .tcp(bindAddress: spec.bindAddress, port: spec.port), target: .socks, text: "-D \(spec.text)"))
+    }
+    var remote = invocation.remoteForwards
+    for text in destination.remoteForwards { remote.append(try RemoteForwardSpec.parse(text, label: "RemoteForward")) }
+    var remoteForwards = remote.map { makeRemote($0, lastHop: targets.count - 1) }
+    for spec in invocation.hopListeners {
+      remoteForwards.append(try makeHopListener(spec))
+    }
+    if invocation.stdioForward != nil && !(forwards.isEmpty && remoteForwards.isEmpty) {
+      throw FwdError(.usage, "-W cannot be combined with -L, -R, -D or -H: standard input and output carry the one connection")
+    }
+    if forwards.isEmpty && remoteForwards.isEmpty && invocation.stdioForward == nil {
+      throw FwdError(.usage, "no forward to set up: give at least one -L, -R, -D, -H or -W")
     }
     var plan = RunPlan(hops: targets, localForwards: forwards, addressFamily: family(destination.addressFamily))
+    plan.remoteForwards = remoteForwards
+    plan.stdio = invocation.stdioForward
+    plan.gatewayPorts = invocation.gatewayPorts || destination.gatewayPorts
+    plan.exitOnForwardFailure = destination.values("ExitOnForwardFailure").isEmpty || destination.exitOnForwardFailure
     plan.rebuild = !invocation.noRebuild
     plan.maxRebuildAttempts = invocation.rebuildAttempts
     plan.pendingTimeout = destination.connectTimeout ?? HopConnector.defaultHandshakeTimeout
@@ -51,13 +70,54 @@ struct RunPlanBuilder {
     return target
   }
 
-  private func makeForward(_ spec: LocalForwardSpec) throws(FwdError) -> LocalForward {
-    guard let port = spec.listenPort, let host = spec.targetHost, let hostPort = spec.targetPort else {
-      throw FwdError(.usage, "LocalForward \(spec): Unix-domain socket forwards are not supported yet")
+  private func makeForward(_ spec: LocalForwardSpec) -> LocalForward {
+    let listen: LocalForward.Listen
+    switch spec.listener {
+    case .tcp(let bindAddress, let port): listen = .tcp(bindAddress: spec.bindsAllAddresses ? "*" : bindAddress, port: port)
+    case .unixSocket(let path): listen = .unix(path: path)
     }
-    let bind: String? = spec.bindsAllAddresses ? "*" : spec.bindAddress
-    return LocalForward(
-      bindAddress: bind, listenPort: port, targetHost: host, targetPort: hostPort, text: spec.description)
+    let target: LocalForward.Target
+    switch spec.target {
+    case .tcp(let host, let port): target = .tcp(host: host, port: port)
+    case .unixSocket(let path): target = .unix(path: path)
+    }
+    return LocalForward(listen: listen, target: target, text: "-L \(spec.description)")
+  }
+
+  /// The address sent in a tcpip-forward request: "localhost" when none was given, as ssh
+  /// sends, and "" (every address, if the server's GatewayPorts allows) for "*".
+  private func remoteBind(_ address: String?) -> String {
+    switch address {
+    case nil: "localhost"
+    case "*": ""
+    case let address?: address
+    }
+  }
+
+  private func makeRemote(_ spec: RemoteForwardSpec, lastHop: Int) -> RemoteForward {
+    var bind: String?
+    var port = 0
+    if case .tcp(let host, let listenPort) = spec.syntax.listen {
+      bind = host
+      port = listenPort
+    }
+    let target: RemoteForward.Target
+    switch spec.syntax.connect {
+    case .tcp(let host, let hostPort)?: target = .local(host: host ?? "localhost", port: hostPort)
+    case .path(let path)?: target = .localUnix(path: path)
+    case nil: target = .local(host: "localhost", port: 0)
+    }
+    return RemoteForward(hopIndex: lastHop, bindAddress: remoteBind(bind), port: port, target: target, text: "-R \(spec.text)")
+  }
+
+  private func makeHopListener(_ spec: HopListenerSpec) throws(FwdError) -> RemoteForward {
+    guard let index = chain.hops.firstIndex(where: { $0.name == spec.hop || $0.settings.hostName == spec.hop }) else {
+      let names = chain.hops.map(\.name).joined(separator: ", ")
+      throw FwdError(.usage, "invalid -H listener '\(spec.text)': no hop named '\(spec.hop)' in the chain (hops: \(names))")
+    }
+    return RemoteForward(
+      hopIndex: index, bindAddress: remoteBind(spec.bindAddress), port: spec.port,
+      target: .lastHop(host: spec.targetHost, port: spec.targetPort), text: "-H \(spec.text)")
   }
 
   private func family(_ family: AddressFamily?) -> Int32 {

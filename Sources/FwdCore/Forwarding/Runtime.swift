@@ -7,6 +7,15 @@ public struct RunPlan: Sendable {
   /// First jump host first, destination last.
   public var hops: [HopTarget]
   public var localForwards: [LocalForward]
+  /// `-R` and `-H` forwards: ports the hops' servers listen on for us.
+  public var remoteForwards: [RemoteForward] = []
+  /// `-W host:port`.
+  public var stdio: StdioForward?
+  /// GatewayPorts (`-g`): local listeners without a bind address take every address.
+  public var gatewayPorts = false
+  /// ExitOnForwardFailure: a forward that cannot be set up ends fwd (fwd's default), or is
+  /// logged and skipped.
+  public var exitOnForwardFailure = true
   /// AF_UNSPEC, AF_INET (-4) or AF_INET6 (-6).
   public var addressFamily: Int32
   /// Whether a lost hop is rebuilt (the default) or ends fwd with `.chainLost`.
@@ -26,7 +35,7 @@ public struct RunPlan: Sendable {
 /// The main thread's loop once the chain is up: accepts local connections and hands each to
 /// the last hop, and turns signals and a lost hop into the end of the run.
 final class Runtime {
-  private let plan: RunPlan
+  let plan: RunPlan
   private let verifier: HostKeyVerifier
   private var listeners: [LocalListener] = []
   private var chain: Chain?
@@ -37,6 +46,13 @@ final class Runtime {
   private var rebuild: RebuildState?
   /// Connections accepted while the chain is down, oldest first.
   private var pending: [PendingConnection] = []
+  /// The port each remote forward's server bound, by index in `plan.remoteForwards`.
+  var remoteBoundPorts: [Int: Int] = [:]
+  /// Set by the `-W` pumps when the forwarded connection has ended; read on the main thread.
+  let stdioLock = NSLock()
+  var stdioResult: ExitStatus?
+  /// Wakes the main loop from other threads.
+  var wakeup: Wakeup { events }
 
   private struct LostEvent {
     let hop: Int
@@ -52,7 +68,7 @@ final class Runtime {
     var nextAttempt: UInt64
   }
 
-  private struct PendingConnection {
+  struct PendingConnection {
     let fd: Int32
     let label: String
     let listener: LocalListener
@@ -75,7 +91,7 @@ final class Runtime {
     for spec in plan.localForwards {
       let listener = LocalListener(spec: spec)
       do {
-        try listener.bind(addressFamily: plan.addressFamily)
+        try listener.bind(addressFamily: plan.addressFamily, gatewayPorts: plan.gatewayPorts)
       } catch {
         closeListeners()
         throw error
@@ -93,7 +109,18 @@ final class Runtime {
       throw error
     }
     self.chain = chain
-    onReady(readyLines())
+    do {
+      try requestRemoteForwards(from: 0, chain: chain)
+    } catch {
+      closeListeners()
+      chain.stop()
+      throw error
+    }
+    if let stdio = plan.stdio {
+      startStdio(stdio, chain: chain)
+    } else {
+      onReady(readyLines())
+    }
     let status = serve(signals: signals, chain: chain)
     closeListeners()
     for connection in pending { Socket.close(connection.fd) }
@@ -109,8 +136,9 @@ final class Runtime {
     for listener in listeners {
       text += listener.readyLine + "\n"
       let addresses = listener.boundAddresses.map(\.description).joined(separator: ", ")
-      logInfo(nil, "forwarding \(addresses) to \(listener.spec.targetHost):\(listener.spec.targetPort) via \(route)")
+      logInfo(nil, "\(listener.spec.text): listening on \(addresses), via \(route)")
     }
+    for line in remoteReadyLines() { text += line + "\n" }
     return text
   }
 
@@ -135,6 +163,7 @@ final class Runtime {
       }
       if poller.readable(0), let stop = handleSignals(signals) { return stop }
       if poller.readable(1) { events.drain() }
+      if let status = stdioStatus() { return status }
       if let status = handleLostHops(chain) { return status }
       for (index, entry) in sockets.enumerated() where poller.readable(index + 2) {
         acceptAll(entry.fd, entry.listener, chain: chain)
@@ -186,6 +215,11 @@ final class Runtime {
       rebuild = state
       return nil
     }
+    do {
+      try requestRemoteForwards(from: state.from, chain: chain)
+    } catch {
+      logError(nil, error.message)
+    }
     rebuild = nil
     logInfo(nil, "chain rebuilt after \(state.attempts) attempt\(state.attempts == 1 ? "" : "s")")
     let waiting = pending
@@ -227,7 +261,7 @@ final class Runtime {
       do {
         client = try Socket.accept(listenFD)
       } catch {
-        logError(nil, "-L \(listener.spec.text): accept failed: \(error.reason)")
+        logError(nil, "\(listener.spec.text): accept failed: \(error.reason)")
         return
       }
       guard let client else { return }
@@ -237,7 +271,7 @@ final class Runtime {
       let peer = Socket.peerAddress(client)
       let connection = PendingConnection(
         fd: client, label: "conn \(id)", listener: listener, peer: peer, acceptedAt: Clock.monotonicMilliseconds())
-      logDebug(connection.label, "accepted from \(peer?.description ?? "?") on -L \(listener.spec.text)")
+      logDebug(connection.label, "accepted from \(peer?.description ?? "?") on \(listener.spec.text)")
       if rebuild != nil {
         logDebug(connection.label, "waiting for the chain to be rebuilt")
         pending.append(connection)
@@ -248,14 +282,19 @@ final class Runtime {
   }
 
   private func forward(_ connection: PendingConnection, chain: Chain) {
-    let spec = connection.listener.spec
-    chain.last.open(
-      ChannelRequest(
-        label: connection.label, fd: connection.fd,
-        target: .tcp(
-          host: spec.targetHost, port: spec.targetPort,
-          originHost: connection.peer?.host ?? "127.0.0.1", originPort: connection.peer?.port ?? 0),
-        completion: nil))
+    let target: ChannelTarget
+    switch connection.listener.spec.target {
+    case .tcp(let host, let port):
+      target = .tcp(
+        host: host, port: port, originHost: connection.peer?.host ?? "127.0.0.1",
+        originPort: connection.peer?.port ?? 0)
+    case .unix(let path):
+      target = .streamLocal(path: path)
+    case .socks:
+      startSOCKS(connection, chain: chain)
+      return
+    }
+    chain.last.open(ChannelRequest(label: connection.label, fd: connection.fd, target: target, completion: nil))
   }
 
   private func hopLost(_ index: Int, _ serial: Int, _ reason: String) {

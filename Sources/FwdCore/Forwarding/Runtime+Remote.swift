@@ -1,0 +1,153 @@
+import Foundation
+import FwdBindings
+import Glibc
+
+extension Runtime {
+  /// Asks the hops' servers to listen for every `-R` and `-H` forward on hops `from` and
+  /// later, and waits for each answer. A refusal ends fwd when ExitOnForwardFailure is set.
+  func requestRemoteForwards(from start: Int, chain: Chain) throws(FwdError) {
+    for (index, forward) in plan.remoteForwards.enumerated() where forward.hopIndex >= start {
+      let hop = chain.hops[forward.hopIndex]
+      let answered = DispatchSemaphore(value: 0)
+      let box = BoundPortBox()
+      let label = forward.text
+      hop.listen(
+        RemoteListenRequest(
+          label: label, bindAddress: forward.bindAddress, port: forward.port,
+          onResult: { result in
+            box.result = result
+            answered.signal()
+          },
+          onConnection: { [weak self, weak chain] id in
+            guard let self, let chain else { return nil }
+            return self.connectRemote(forward, id: id, chain: chain)
+          }))
+      let hopName = plan.hops[forward.hopIndex].name
+      if answered.wait(timeout: .now() + 30) == .timedOut {
+        throw FwdError(.forwarding, "\(label): \(hopName) did not answer the listen request within 30 s")
+      }
+      switch box.result {
+      case .success(let port)?:
+        remoteBoundPorts[index] = port
+        logInfo(hopName, "\(label): listening on \(forward.bindAddress):\(port)")
+      case .failure(let error)?:
+        if plan.exitOnForwardFailure {
+          throw FwdError(.forwarding, error.message + "; check the server's AllowTcpForwarding and GatewayPorts, or pass -o ExitOnForwardFailure=no")
+        }
+        logError(hopName, error.message + " (continuing: ExitOnForwardFailure is no)")
+      case nil:
+        throw FwdError(.software, "\(label): no answer recorded")
+      }
+    }
+  }
+
+  /// Ready lines of the remote forwards: `remote` for the last hop, `jump:<hop>` for others.
+  func remoteReadyLines() -> [String] {
+    var lines: [String] = []
+    for (index, forward) in plan.remoteForwards.enumerated() {
+      guard let port = remoteBoundPorts[index] else { continue }
+      lines.append("\(readyKind(forward)) \(forward.bindAddress) \(port) \(forward.readyTarget)")
+    }
+    return lines
+  }
+
+  private func readyKind(_ forward: RemoteForward) -> String {
+    if case .lastHop = forward.target { return "jump:\(plan.hops[forward.hopIndex].name)" }
+    return "remote"
+  }
+
+  /// Runs on the listening hop's thread for each forwarded connection: returns the socket the
+  /// channel is relayed to.
+  func connectRemote(_ forward: RemoteForward, id: Int, chain: Chain) -> (fd: Int32, label: String)? {
+    let label = "rconn \(id)"
+    switch forward.target {
+    case .local(let host, let port):
+      do {
+        let address = try SocketAddress.resolve(host: host, port: port, family: plan.addressFamily)[0]
+        return (try Socket.startConnect(to: address), label)
+      } catch let error as ResolveError {
+        logError(label, "\(forward.text): \(host) not resolved: \(error.reason)")
+      } catch let error as SystemError {
+        logError(label, "\(forward.text): connect to \(host):\(port) failed: \(error.reason)")
+      } catch {
+        logError(label, "\(forward.text): \(error)")
+      }
+      return nil
+    case .localUnix(let path):
+      do {
+        return (try Socket.startConnect(to: try SocketAddress.unix(path: path)), label)
+      } catch {
+        logError(label, "\(forward.text): connect to \(path) failed: \(error.reason)")
+        return nil
+      }
+    case .lastHop(let host, let port):
+      guard let last = chain.lastHopIfUp() else {
+        logError(label, "\(forward.text): closed: the chain is being rebuilt")
+        return nil
+      }
+      let pair: (Int32, Int32)
+      do {
+        pair = try Socket.pair()
+      } catch {
+        logError(label, "\(forward.text): \(error.description)")
+        return nil
+      }
+      last.open(
+        ChannelRequest(
+          label: label, fd: pair.1, target: .tcp(host: host, port: port, originHost: "127.0.0.1", originPort: 0),
+          completion: nil))
+      return (pair.0, label)
+    }
+  }
+
+  // MARK: - Standard input and output (-W)
+
+  /// Carries stdin and stdout through a channel of the last hop to the `-W` target. The run
+  /// ends once the target's side has closed and everything it sent reached stdout.
+  func startStdio(_ stdio: StdioForward, chain: Chain) {
+    let pair: (Int32, Int32)
+    do {
+      pair = try Socket.pair()
+    } catch {
+      finishStdio(.software, "-W: \(error.description)")
+      return
+    }
+    chain.last.open(
+      ChannelRequest(
+        label: "stdio", fd: pair.0,
+        target: .tcp(host: stdio.host, port: stdio.port, originHost: "127.0.0.1", originPort: 0),
+        completion: { [weak self] result in
+          if case .failure(let error) = result { self?.finishStdio(.forwarding, "-W \(stdio.host):\(stdio.port): \(error.message)") }
+        }))
+    let local = pair.1
+    StreamPump(from: 0, to: local, onEnd: { Socket.shutdownWrite(local) }).start()
+    StreamPump(from: local, to: 1, onEnd: { [weak self] in self?.finishStdio(.success, nil) }).start()
+  }
+
+  func finishStdio(_ status: ExitStatus, _ message: String?) {
+    if let message { logError(nil, message) }
+    stdioLock.lock()
+    if stdioResult == nil { stdioResult = status }
+    stdioLock.unlock()
+    wakeup.signal()
+  }
+
+  func stdioStatus() -> ExitStatus? {
+    stdioLock.lock()
+    defer { stdioLock.unlock() }
+    return stdioResult
+  }
+
+  // MARK: - SOCKS (-D)
+
+  func startSOCKS(_ connection: PendingConnection, chain: Chain) {
+    // TODO: wire the SOCKS4/4a/5 negotiation; until then a -D client is closed at once.
+    logError(connection.label, "\(connection.listener.spec.text): SOCKS is not wired yet")
+    Socket.close(connection.fd)
+  }
+}
+
+/// The answer to a listen request, handed from the hop's thread to the waiting main thread.
+private final class BoundPortBox: @unchecked Sendable {
+  var result: Result<Int, FwdError>?
+}
