@@ -140,10 +140,112 @@ extension Runtime {
 
   // MARK: - SOCKS (-D)
 
+  /// Starts reading a SOCKS client's request; the main loop polls it until it is complete.
   func startSOCKS(_ connection: PendingConnection, chain: Chain) {
-    // TODO: wire the SOCKS4/4a/5 negotiation; until then a -D client is closed at once.
-    logError(connection.label, "\(connection.listener.spec.text): SOCKS is not wired yet")
-    Socket.close(connection.fd)
+    socksClients.append(SOCKSClient(connection: connection, deadline: Clock.monotonicMilliseconds() + 10_000))
+  }
+
+  /// Reads what a SOCKS client sent and, once its request is complete, opens the channel and
+  /// answers with the outcome. Returns false when the client is done with (forwarded or closed).
+  func serviceSOCKS(_ client: SOCKSClient, chain: Chain) -> Bool {
+    var buffer = [UInt8](repeating: 0, count: 1024)
+    let fd = client.connection.fd
+    let label = client.connection.label
+    let received: Int
+    do {
+      switch try buffer.withUnsafeMutableBytes({ bytes throws(SystemError) in
+        try Socket.read(fd, into: bytes.baseAddress!, count: bytes.count)
+      }) {
+      case .bytes(let n): received = n
+      case .wouldBlock: return true
+      case .endOfFile:
+        logDebug(label, "SOCKS client closed before its request")
+        Socket.close(fd)
+        return false
+      }
+    } catch {
+      logDebug(label, "SOCKS client: \(error)")
+      Socket.close(fd)
+      return false
+    }
+    switch client.handshake.receive(buffer[0..<received]) {
+    case .needsMoreBytes(let send):
+      Self.sendAll(fd, send)
+      return true
+    case .invalid(let failure, let send):
+      logError(label, "\(client.connection.listener.spec.text): invalid SOCKS request: \(failure.reason)")
+      Self.sendAll(fd, send)
+      Socket.close(fd)
+      return false
+    case .complete(let request, let send, let remainder):
+      Self.sendAll(fd, send)
+      if !remainder.isEmpty {
+        // NOTE: bytes a client sends before the SOCKS reply are dropped; clients wait for the
+        // reply (RFC 1928 section 6), so none was seen in practice.
+        logDebug(label, "dropping \(remainder.count) bytes sent before the SOCKS reply")
+      }
+      guard let last = chain.lastHopIfUp() else {
+        Self.sendAll(fd, request.reply(.generalFailure))
+        Socket.close(fd)
+        return false
+      }
+      logDebug(label, "SOCKS request for \(request.host):\(request.port)")
+      let peer = client.connection.peer
+      last.open(
+        ChannelRequest(
+          label: label, fd: fd,
+          target: .tcp(
+            host: request.host, port: request.port, originHost: peer?.host ?? "127.0.0.1",
+            originPort: peer?.port ?? 0),
+          completion: { result in
+            switch result {
+            case .success: Self.sendAll(fd, request.reply(.succeeded))
+            case .failure(let error): Self.sendAll(fd, request.reply(Self.socksCode(for: error.message)))
+            }
+          }))
+      return false
+    }
+  }
+
+  /// The SOCKS reply for a failed channel open. libssh2 1.10 passes on only the SSH reason
+  /// code, so "connect failed" (refused, unreachable or unresolved alike) becomes
+  /// "connection refused".
+  static func socksCode(for message: String) -> SOCKSReplyCode {
+    if message.contains("prohibited") { return .connectionNotAllowed }
+    if message.contains("connect failed") { return .connectionRefused }
+    return .generalFailure
+  }
+
+  /// Writes a short reply on a non-blocking socket, waiting briefly if it is full.
+  static func sendAll(_ fd: Int32, _ bytes: [UInt8]) {
+    var offset = 0
+    var poller = Poller()
+    while offset < bytes.count {
+      let result = try? bytes.withUnsafeBytes { raw throws(SystemError) in
+        try Socket.write(fd, from: raw.baseAddress! + offset, count: bytes.count - offset)
+      }
+      switch result {
+      case .bytes(let n)?: offset += n
+      case .wouldBlock?:
+        poller.reset()
+        poller.add(fd, read: false, write: true)
+        try? poller.wait(timeout: 1000)
+      default: return
+      }
+    }
+  }
+}
+
+/// A SOCKS client whose request is still being read.
+final class SOCKSClient {
+  let connection: Runtime.PendingConnection
+  var handshake = SOCKSHandshake()
+  /// Monotonic milliseconds after which an unfinished handshake is closed.
+  let deadline: UInt64
+
+  init(connection: Runtime.PendingConnection, deadline: UInt64) {
+    self.connection = connection
+    self.deadline = deadline
   }
 }
 

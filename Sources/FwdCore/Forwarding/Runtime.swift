@@ -51,6 +51,8 @@ final class Runtime {
   /// Set by the `-W` pumps when the forwarded connection has ended; read on the main thread.
   let stdioLock = NSLock()
   var stdioResult: ExitStatus?
+  /// SOCKS clients whose request is not complete yet.
+  var socksClients: [SOCKSClient] = []
   /// Wakes the main loop from other threads.
   var wakeup: Wakeup { events }
 
@@ -125,6 +127,8 @@ final class Runtime {
     closeListeners()
     for connection in pending { Socket.close(connection.fd) }
     pending.removeAll()
+    for client in socksClients { Socket.close(client.connection.fd) }
+    socksClients.removeAll()
     chain.stop()
     return status
   }
@@ -155,6 +159,9 @@ final class Runtime {
           sockets.append((fd, listener))
         }
       }
+      let socksStart = sockets.count + 2
+      let socksPolled = socksClients
+      for client in socksPolled { poller.add(client.connection.fd, read: true, write: false) }
       do {
         try poller.wait(timeout: nextTimeout())
       } catch {
@@ -165,6 +172,10 @@ final class Runtime {
       if poller.readable(1) { events.drain() }
       if let status = stdioStatus() { return status }
       if let status = handleLostHops(chain) { return status }
+      for (index, client) in socksPolled.enumerated() where poller.readable(socksStart + index) {
+        if !serviceSOCKS(client, chain: chain) { socksClients.removeAll { $0 === client } }
+      }
+      expireSOCKS()
       for (index, entry) in sockets.enumerated() where poller.readable(index + 2) {
         acceptAll(entry.fd, entry.listener, chain: chain)
       }
@@ -240,9 +251,19 @@ final class Runtime {
     var deadlines: [UInt64] = []
     if let rebuild { deadlines.append(rebuild.nextAttempt) }
     if let oldest = pending.first { deadlines.append(oldest.acceptedAt + UInt64(plan.pendingTimeout) * 1000) }
+    if let socks = socksClients.map(\.deadline).min() { deadlines.append(socks) }
     guard let next = deadlines.min() else { return -1 }
     let now = Clock.monotonicMilliseconds()
     return next > now ? Int32(min(next - now, 60_000)) : 0
+  }
+
+  private func expireSOCKS() {
+    let now = Clock.monotonicMilliseconds()
+    for client in socksClients where now >= client.deadline {
+      logError(client.connection.label, "closed: no complete SOCKS request within 10 s")
+      Socket.close(client.connection.fd)
+    }
+    socksClients.removeAll { now >= $0.deadline }
   }
 
   private func expirePending() {
