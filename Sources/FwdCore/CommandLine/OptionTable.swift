@@ -9,6 +9,7 @@ public struct OptionSpec: Sendable {
     case configFile, pkcs11Provider, identityFile, jumpHosts, localForward, loginName
     case configOption, port, help
     case background, logFile, printConfig, pidFile, readyFD, pinFD, pinFile, pinAllowFinalTry
+    case statusView
   }
 
   /// The single-letter form, used as `-x`, or nil for an option with a long form only.
@@ -130,6 +131,14 @@ public enum OptionTable {
       help: """
         Also write the ready lines to file descriptor n, then close it. A script can wait \
         for the descriptor to close instead of parsing standard output.
+        """),
+    OptionSpec(
+      nil, long: "status", action: .statusView,
+      help: """
+        Show a live status view on standard error while fwd runs: each hop's state and \
+        keepalive round-trip time, each forward's active connections and bytes each way. \
+        Redrawn every second and erased on exit; ignored unless standard error is a terminal \
+        and fwd stays in the foreground.
         """),
     OptionSpec(
       nil, long: "pin-fd", argument: "n", action: .pinFD,

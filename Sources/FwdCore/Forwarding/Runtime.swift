@@ -20,14 +20,22 @@ public struct RunPlan: Sendable {
 /// The main thread's loop once the chain is up: accepts local connections and hands each to
 /// the last hop, and turns signals and a lost hop into the end of the run.
 final class Runtime {
-  private let plan: RunPlan
+  let plan: RunPlan
   private let verifier: HostKeyVerifier
-  private var listeners: [LocalListener] = []
-  private var chain: Chain?
+  private(set) var listeners: [LocalListener] = []
+  private(set) var chain: Chain?
   private let events: Wakeup
   private let lostLock = NSLock()
   private var lostReason: (hop: Int, reason: String)?
   private var nextConnectionID = 1
+  /// One per listener, in the same order.
+  private(set) var counters: [ForwardCounters] = []
+  /// Whether the live status view is drawn on stderr, a terminal.
+  var showsStatus = false
+  /// When the status view is next redrawn, in monotonic milliseconds.
+  var nextStatusRefresh: UInt64 = 0
+  /// Milliseconds between redraws of the status view.
+  static let statusInterval: UInt64 = 1000
 
   init(plan: RunPlan, verifier: HostKeyVerifier) throws(FwdError) {
     self.plan = plan
@@ -40,7 +48,12 @@ final class Runtime {
   }
 
   /// Binds, connects, serves until a signal or a lost hop, and returns the exit status.
-  func run(signals: SignalPipe, tokenKeys: [SSHUserKey], onReady: (String) -> Void) throws(FwdError) -> ExitStatus {
+  ///
+  /// `onReady` receives the ready lines once every listener is bound and every hop is up; when
+  /// it throws, the run stops with that error.
+  func run(
+    signals: SignalPipe, tokenKeys: [SSHUserKey], onReady: (String) throws(FwdError) -> Void
+  ) throws(FwdError) -> ExitStatus {
     for spec in plan.localForwards {
       let listener = LocalListener(spec: spec)
       do {
@@ -50,6 +63,7 @@ final class Runtime {
         throw error
       }
       listeners.append(listener)
+      counters.append(ForwardCounters())
     }
 
     let chain = Chain(targets: plan.hops, verifier: verifier, tokenKeys: tokenKeys)
@@ -61,10 +75,18 @@ final class Runtime {
       throw error
     }
     self.chain = chain
-    onReady(readyLines())
+    do {
+      try onReady(readyLines())
+    } catch {
+      closeListeners()
+      chain.stop()
+      throw error
+    }
     let status = serve(signals: signals, chain: chain)
+    if showsStatus { Log.shared.removeOverlay() }
     closeListeners()
     chain.stop()
+    Log.shared.flushSuppressed()
     return status
   }
 
@@ -83,25 +105,30 @@ final class Runtime {
   private func serve(signals: SignalPipe, chain: Chain) -> ExitStatus {
     var poller = Poller()
     while true {
+      runTimers()
       poller.reset()
       poller.add(signals.fd, read: true, write: false)
       poller.add(events.fd, read: true, write: false)
-      var sockets: [(fd: Int32, listener: LocalListener)] = []
-      for listener in listeners {
+      var sockets: [(fd: Int32, listener: LocalListener, counters: ForwardCounters)] = []
+      for (listener, counters) in zip(listeners, counters) {
         for fd in listener.sockets {
           poller.add(fd, read: true, write: false)
-          sockets.append((fd, listener))
+          sockets.append((fd, listener, counters))
         }
       }
       do {
-        try poller.wait(timeout: -1)
+        try poller.wait(timeout: timerTimeout())
       } catch {
         logError(nil, "main loop failed: \(error.description)")
         return .software
       }
       if poller.readable(0) {
-        for number in signals.take() where number == SIGINT || number == SIGTERM {
-          logInfo(nil, "stopping on \(number == SIGINT ? "SIGINT" : "SIGTERM")")
+        for number in signals.take() {
+          if number == SIGUSR1 {
+            logSnapshot()
+            continue
+          }
+          logInfo(nil, "stopping on \(Self.signalName(number))")
           return .success
         }
       }
@@ -114,12 +141,14 @@ final class Runtime {
         }
       }
       for (index, entry) in sockets.enumerated() where poller.readable(index + 2) {
-        acceptAll(entry.fd, entry.listener, chain: chain)
+        acceptAll(entry.fd, entry.listener, counters: entry.counters, chain: chain)
       }
     }
   }
 
-  private func acceptAll(_ listenFD: Int32, _ listener: LocalListener, chain: Chain) {
+  private func acceptAll(
+    _ listenFD: Int32, _ listener: LocalListener, counters: ForwardCounters, chain: Chain
+  ) {
     while true {
       let client: Int32?
       do {
@@ -135,10 +164,26 @@ final class Runtime {
       let peer = Socket.peerAddress(client)
       let label = "conn \(id)"
       logDebug(label, "accepted from \(peer?.description ?? "?") on -L \(listener.spec.text)")
+      counters.connectionAccepted()
+      // TODO: pass `counters: counters` once ChannelRequest carries ForwardCounters (see
+      // StatusSource.swift); until then bytes stay 0 and closed connections still count as
+      // active in the status view.
       chain.last.open(
         ChannelRequest(
           label: label, fd: client, targetHost: listener.spec.targetHost, targetPort: listener.spec.targetPort,
-          originHost: peer?.host ?? "127.0.0.1", originPort: peer?.port ?? 0, completion: nil))
+          originHost: peer?.host ?? "127.0.0.1", originPort: peer?.port ?? 0,
+          completion: { outcome in
+            if case .failure = outcome { counters.channelFailed() }
+          }))
+    }
+  }
+
+  private static func signalName(_ number: Int32) -> String {
+    switch number {
+    case SIGINT: "SIGINT"
+    case SIGTERM: "SIGTERM"
+    case SIGHUP: "SIGHUP"
+    default: "signal \(number)"
     }
   }
 
@@ -150,7 +195,7 @@ final class Runtime {
     events.signal()
   }
 
-  private func takeLost() -> (hop: Int, reason: String)? {
+  func takeLost() -> (hop: Int, reason: String)? {
     lostLock.lock()
     defer { lostLock.unlock() }
     return lostReason
