@@ -38,6 +38,7 @@ struct Launch {
 
   func run() throws(FwdError) -> ExitStatus {
     try configureLogging()
+    try checkScriptOptions()
     let config = try SSHConfig.load(configFile: invocation.configFile)
     let chain = try ChainPlan.resolve(invocation, config: config)
     if invocation.printConfig {
@@ -45,7 +46,6 @@ struct Launch {
       return .success
     }
     let plan = try RunPlanBuilder(invocation: invocation, chain: chain).build()
-    try checkScriptOptions()
 
     // Forking must come before any thread starts, so before the smartcard and the hops.
     var reporter: Background.Reporter?
