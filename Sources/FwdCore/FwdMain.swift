@@ -75,7 +75,7 @@ struct Launch {
     }
     let smartcard = try openSmartcard(chain)
     let runtime = try Runtime(plan: plan, verifier: KnownHostsVerifier())
-    runtime.showsStatus = statusViewWanted()
+    runtime.showsStatus = statusViewEnabled()
     let status = try runtime.run(signals: signals, tokenKeys: smartcard?.keys ?? []) {
       (lines: String) throws(FwdError) in
       try announce(lines, reporter: reporter)
@@ -106,9 +106,9 @@ struct Launch {
     if let pidFile = invocation.pidFile { try PIDFile.checkWritable(pidFile) }
   }
 
-  /// Whether to draw the live status view: `--status` was given, stderr is a terminal, and fwd
-  /// stays in the foreground, where the view cannot draw over the shell's prompt.
-  private func statusViewWanted() -> Bool {
+  /// Returns whether to draw the live status view: `--status` was given, stderr is a terminal,
+  /// and fwd stays in the foreground, where the view cannot draw over the shell's prompt.
+  private func statusViewEnabled() -> Bool {
     guard invocation.statusView else { return false }
     if invocation.background {
       logDebug(nil, "--status ignored: fwd runs in the background (-f)")
@@ -137,8 +137,8 @@ struct Launch {
       allowFinalTry: invocation.pinAllowFinalTry)
   }
 
-  /// Publishes readiness: the pidfile first, because a script may read it as soon as the ready
-  /// lines appear or the foreground process of `-f` exits; then `--ready-fd`; then stdout.
+  /// Publishes readiness in this order: the pidfile, `--ready-fd`, stdout. The pidfile comes
+  /// first because a script may read it as soon as the ready lines appear or `fwd -f` returns.
   private func announce(_ lines: String, reporter: Background.Reporter?) throws(FwdError) {
     if let pidFile = invocation.pidFile { try PIDFile.write(pidFile) }
     if let fd = invocation.readyFD {
@@ -152,7 +152,7 @@ struct Launch {
     reporter.ready(lines)
     if invocation.logFile != nil {
       // Every log line goes to the -E file, so the background process lets go of the caller's
-      // stderr: a script that captures it, as in $(fwd -f ... 2>&1), then sees it close.
+      // stderr. A script that captures it, as in $(fwd -f ... 2>&1), then reads end of file.
       let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
       if null > 2 {
         dup2(null, 2)

@@ -1,12 +1,12 @@
 import Glibc
 
 extension Terminal {
-  /// Whether `fd` refers to a terminal.
+  /// Returns whether `fd` refers to a terminal.
   public static func isTerminal(_ fd: Int32) -> Bool {
     isatty(fd) == 1
   }
 
-  /// The width in columns of the terminal on `fd`, or nil when it is not a terminal or reports
+  /// Returns the width in columns of the terminal on `fd`, or nil when it is not a terminal or reports
   /// no size (a fresh pseudo-terminal reports 0).
   public static func columns(_ fd: Int32) -> Int? {
     var size = winsize()

@@ -13,13 +13,15 @@ final class ForwardCounters: Sendable {
 
   init() {}
 
-  /// A local client connected; the main thread calls this before queueing its channel open.
+  /// Counts a local client that connected. The main thread calls it before queueing the channel
+  /// open.
   func connectionAccepted() { accepted.add(1, ordering: .relaxed) }
 
-  /// The channel for an accepted connection could not be opened; the hop closed the client.
+  /// Counts an accepted connection whose channel could not be opened. The hop has closed the
+  /// client.
   func channelFailed() { failed.add(1, ordering: .relaxed) }
 
-  /// A relay of this forward finished, or was dropped with its session.
+  /// Counts a relay of this forward that finished or was dropped with its session.
   func connectionClosed() { closed.add(1, ordering: .relaxed) }
 
   /// Bytes read from a local client and queued toward the target.

@@ -1,7 +1,7 @@
 import FwdBindings
 
 extension Runtime {
-  /// The chain and the forwards now. Call on the main thread, which owns the listeners and the
+  /// Returns the state of the chain and the forwards now. Call on the main thread, which owns the listeners and the
   /// chain.
   func snapshot() -> StatusSnapshot {
     let lost = takeLost()

@@ -1,6 +1,6 @@
 /// Turns a `StatusSnapshot` into text: rows for the live status view and lines for the log.
 enum StatusRenderer {
-  /// The rows of the live status view, each cut to `width` columns so it takes one terminal row.
+  /// Formats the rows of the live status view, each cut to `width` columns so it takes one terminal row.
   ///
   /// ```
   /// fwd: 2 hops up, 1 forward, 3 connections
@@ -29,7 +29,7 @@ enum StatusRenderer {
     return rows.map { cut($0, to: width) }
   }
 
-  /// One log line per hop and per forward, with exact byte counts, for SIGUSR1.
+  /// Formats one log line per hop and per forward, with exact byte counts, for SIGUSR1.
   static func logLines(_ snapshot: StatusSnapshot) -> [String] {
     var lines: [String] = []
     for (index, hop) in snapshot.hops.enumerated() {

@@ -13,7 +13,7 @@
 /// before the hop loop adopts it.
 protocol HopStatusSource: AnyObject {
   /// Milliseconds between the last keepalive sent and the next packet received from the
-  /// server, or nil before any keepalive was answered or with keepalives off. Safe from any
+  /// server, or nil before any keepalive got a reply or with keepalives off. Safe from any
   /// thread.
   var keepaliveRoundTrip: Int? { get }
 }

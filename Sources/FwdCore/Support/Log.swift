@@ -17,8 +17,8 @@ public enum LogLevel: Int, Comparable, Sendable {
 /// stdout carries only machine-readable output.
 ///
 /// Error lines are rate-limited by their text without the subject, so one error that every
-/// connection hits is logged 5 times per 10 s and then counted; a summary line
-/// `text (N more suppressed, from conn 6 to conn 20)` follows once the 10 s have passed (see
+/// connection hits is logged 5 times per 10 s and then counted. Once the 10 s have passed, a
+/// summary line `text (N more suppressed, from conn 6 to conn 20)` follows (see
 /// `flushSuppressed`). When the live status view is on, each line is written above it.
 public final class Log: @unchecked Sendable {
   public static let shared = Log()
@@ -30,7 +30,7 @@ public final class Log: @unchecked Sendable {
   private var overlay = TerminalOverlay()
   /// Milliseconds on a monotonic clock; tests replace it.
   var clock: () -> UInt64 = Clock.monotonicMilliseconds
-  /// Where lines are written; tests replace it to collect them.
+  /// The destination of written text in place of the descriptor; tests set it to collect lines.
   var sink: ((Int32, String) -> Void)?
 
   /// Sends log lines to an open file descriptor instead of stderr.

@@ -17,7 +17,7 @@ enum PIDFile {
   }
 
   /// Writes this process's ID. The file appears whole, through a rename, so a script that
-  /// sees it never reads it half-written.
+  /// finds it never reads it half-written.
   static func write(_ path: String) throws(FwdError) {
     let text = "\(getpid())\n"
     let temporary = "\(path).\(getpid()).tmp"
@@ -29,7 +29,7 @@ enum PIDFile {
     }
   }
 
-  /// Removes the file if it still holds this process's ID, so a file another fwd has since
+  /// Removes the file if it still contains this process's ID, so a file another fwd has since
   /// written to the same path is left alone.
   static func remove(_ path: String) {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8),
