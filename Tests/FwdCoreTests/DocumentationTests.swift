@@ -13,7 +13,7 @@ import Testing
     try String(contentsOfFile: path, encoding: .utf8)
   }
 
-  /// The lines of one `.SH` section of the man page, with roff's `\-` turned into `-`.
+  /// Returns the lines of one `.SH` section of the man page, with roff's `\-` turned into `-`.
   static func section(_ name: String) throws -> [String] {
     let lines = try text(manPage).replacingOccurrences(of: "\\-", with: "-")
       .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -23,7 +23,7 @@ import Testing
     return Array(rest[..<end])
   }
 
-  /// The words starting with `-` in the tag line after each `.TP` of OPTIONS, e.g. `-E`,
+  /// Returns the words starting with `-` in the tag line after each `.TP` of OPTIONS, e.g. `-E`,
   /// `--pidfile`.
   static func manOptionSpellings() throws -> Set<String> {
     let lines = try section("OPTIONS")

@@ -31,7 +31,7 @@ import Testing
     for failure in failures.items { Issue.record(Comment(rawValue: failure)) }
   }
 
-  /// One script run: `fwd -f`, then at once the pidfile, a connection, an echo, and SIGTERM.
+  /// Runs one script: `fwd -f`, then at once the pidfile, a connection, an echo, and SIGTERM.
   static func startConnectStop(lab: Lab, run: Int, directory: String) throws {
     let pidFile = "\(directory)/run-\(run).pid"
     let logFile = "\(directory)/run-\(run).log"

@@ -63,7 +63,7 @@ import Testing
       binary: "/bin/sh")
     let ready = try fwd.waitForReadyLines()
     #expect(Ops.read(readyFile) == ready[0].description + "\n")
-    // fwd closes the descriptor after the lines, so a reader of a pipe sees EOF.
+    // fwd closes the descriptor after the lines, so a reader of a pipe gets end of file.
     #expect(access("/proc/\(fwd.pid)/fd/3", F_OK) != 0)
     fwd.terminate()
     #expect(try fwd.waitForExit() == 0)

@@ -14,7 +14,7 @@ import Testing
     return Array(lines[start...])
   }
 
-  /// The bytes-up figure of the forward row, e.g. 1.5 for `... 1.5 MiB up ...`, in bytes.
+  /// Parses the bytes-up figure of the forward row, e.g. 1.5 for `... 1.5 MiB up ...`, in bytes.
   static func bytesUp(_ row: String) -> Double? {
     let words = row.split(separator: " ")
     guard let index = words.firstIndex(of: "up"), index >= 2, let value = Double(words[index - 2])

@@ -5,7 +5,7 @@ import Testing
 
 /// Helpers for the tests of fwd as scripts use it: exit statuses, stdout, logs, -f, pidfile.
 enum Ops {
-  /// What a finished fwd left behind, as a calling script sees it.
+  /// What a finished fwd left behind for the calling script.
   struct Outcome {
     let status: Int32
     let output: String
@@ -45,7 +45,7 @@ enum Ops {
     return try connection.readLine()
   }
 
-  /// A new directory under /tmp for one test's files, removed by the caller.
+  /// Creates a directory under /tmp for one test's files; the caller removes it.
   static func makeDirectory() throws -> String {
     let path = NSTemporaryDirectory() + "fwd-ops-\(getpid())-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -66,6 +66,6 @@ enum Ops {
     return true
   }
 
-  /// Whether `pid` runs (a zombie counts as ended).
+  /// Returns whether `pid` runs (a zombie counts as ended).
   static func isAlive(_ pid: pid_t) -> Bool { ProcessTree.isAlive(pid) }
 }
