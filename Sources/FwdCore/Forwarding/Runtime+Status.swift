@@ -39,6 +39,8 @@ extension Runtime {
     if showsStatus && now >= nextStatusRefresh {
       nextStatusRefresh = now + Runtime.statusInterval
       // One column is left free: a row that fills the width makes some terminals wrap early.
+      // NOTE: rows drawn before the terminal narrowed may wrap, and the next redraw then erases
+      // too few rows, leaving their tails on screen.
       let width = (Terminal.columns(2) ?? 80) - 1
       Log.shared.showOverlay(StatusRenderer.rows(snapshot(), width: width))
     }
