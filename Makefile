@@ -6,7 +6,16 @@ APT_PACKAGES = openssh-server openssh-client libssh2-1-dev libp11-kit-dev libssl
 	softhsm2 opensc opensc-pkcs11 curl
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release test demo format lint clean
+# Install locations. DESTDIR is prepended to each, for staging into a package root.
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man/man1
+BASH_COMPLETION_DIR = $(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETION_DIR = $(PREFIX)/share/zsh/site-functions
+# The binary `make install` copies. When BINARY is given, install copies it without building.
+BINARY ?=
+INSTALLED_FILES = $(BINDIR)/fwd $(MANDIR)/fwd.1 $(BASH_COMPLETION_DIR)/fwd $(ZSH_COMPLETION_DIR)/_fwd
+
+.PHONY: all deps build release test demo format lint clean install uninstall
 
 all: build
 
@@ -36,6 +45,21 @@ test: deps
 demo: deps
 	$(SWIFT) build
 	.build/debug/fwd-lab demo --fwd .build/debug/fwd
+
+# `make install PREFIX=/usr/local` installs the release binary, the man page and the bash and
+# zsh completions; `make install DESTDIR=/tmp/stage BINARY=.build/debug/fwd` stages a build.
+install:
+	@if [ -z "$(BINARY)" ]; then $(MAKE) release; fi
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)" \
+	  "$(DESTDIR)$(BASH_COMPLETION_DIR)" "$(DESTDIR)$(ZSH_COMPLETION_DIR)"
+	install -m 0755 "$(or $(BINARY),.build/release/fwd)" "$(DESTDIR)$(BINDIR)/fwd"
+	install -m 0644 docs/fwd.1 "$(DESTDIR)$(MANDIR)/fwd.1"
+	install -m 0644 docs/completions/fwd.bash "$(DESTDIR)$(BASH_COMPLETION_DIR)/fwd"
+	install -m 0644 docs/completions/_fwd "$(DESTDIR)$(ZSH_COMPLETION_DIR)/_fwd"
+
+# Removes the files install wrote, and nothing else: shared directories stay.
+uninstall:
+	rm -f $(addprefix "$(DESTDIR),$(addsuffix ",$(INSTALLED_FILES)))
 
 format:
 	$(SWIFT) format -i -r Package.swift Sources Tests
