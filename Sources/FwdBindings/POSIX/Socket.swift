@@ -53,6 +53,23 @@ public struct SocketAddress: CustomStringConvertible, Sendable {
     }
   }
 
+  /// Returns a numeric address in getnameinfo's standard form (`127.1` gives `127.0.0.1`,
+  /// `FE80::0001` gives `fe80::1`), or nil when `text` is not a numeric address. Makes no
+  /// DNS query.
+  public static func numericHost(_ text: String) -> String? {
+    var hints = addrinfo()
+    hints.ai_flags = AI_NUMERICHOST
+    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+    var result: UnsafeMutablePointer<addrinfo>? = nil
+    guard getaddrinfo(text, nil, &hints, &result) == 0, let info = result else { return nil }
+    defer { freeaddrinfo(result) }
+    var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+    let status = getnameinfo(
+      info.pointee.ai_addr, info.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0,
+      NI_NUMERICHOST)
+    return status == 0 ? String(cString: buffer) : nil
+  }
+
   /// Resolves `host` and `port` with getaddrinfo. `passive` asks for addresses to bind
   /// (a nil host then means every address).
   public static func resolve(host: String?, port: Int, family: Int32 = AF_UNSPEC, passive: Bool = false)
