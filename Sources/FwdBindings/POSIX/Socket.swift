@@ -136,11 +136,15 @@ public enum Socket {
   }
 
   /// Connects to one address, waiting at most `timeout` milliseconds (negative waits forever).
+  /// With `local`, the socket is bound to that address first (its port may be 0).
   /// Returns a non-blocking, close-on-exec socket.
-  public static func connect(to address: SocketAddress, timeout: Int32) throws(SystemError) -> Int32 {
+  public static func connect(
+    to address: SocketAddress, timeout: Int32, from local: SocketAddress? = nil
+  ) throws(SystemError) -> Int32 {
     let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     if fd < 0 { throw SystemError("socket") }
     do throws(SystemError) {
+      if let local, local.withSockaddr({ bind(fd, $0, $1) }) != 0 { throw SystemError("bind") }
       try setNonBlocking(fd)
       let status = address.withSockaddr { Glibc.connect(fd, $0, $1) }
       if status != 0 {

@@ -1,3 +1,4 @@
+import FwdBindings
 import Glibc
 
 /// Turns the parsed command line and the resolved chain into what the runtime needs.
@@ -10,12 +11,19 @@ struct RunPlanBuilder {
     for (index, hop) in chain.hops.enumerated() {
       var target = makeTarget(hop)
       if index > 0 { target.jumpHostName = chain.hops[index - 1].name }
+      try checkAlgorithms(target)
       targets.append(target)
     }
     let destination = chain.destination.settings
     var forwards: [LocalForward] = []
     for spec in destination.localForwards {
-      forwards.append(try makeForward(spec))
+      forwards.append(try makeForward(spec, gatewayPorts: destination.gatewayPorts))
+    }
+    let unsupported =
+      destination.remoteForwards.map { "RemoteForward \($0)" }
+      + destination.dynamicForwards.map { "DynamicForward \($0)" }
+    for forward in unsupported {
+      logInfo(chain.destination.name, "\(forward) not set up: fwd sets up local forwards only")
     }
     if forwards.isEmpty {
       throw FwdError(.usage, "no forward to set up: give at least one -L [bind_address:]port:host:hostport")
@@ -44,14 +52,43 @@ struct RunPlanBuilder {
     target.serverAliveCountMax = settings.serverAliveCountMax
     target.tcpKeepAlive = settings.tcpKeepAlive
     target.usesToken = settings.pkcs11Provider.map { $0.lowercased() != "none" } ?? false
+    target.proxyCommand = settings.proxyCommand
+    target.connectionAttempts = settings.connectionAttempts
+    target.bindAddress = settings.bindAddress
+    target.algorithms = algorithmSettings(settings)
     return target
   }
 
-  private func makeForward(_ spec: LocalForwardSpec) throws(FwdError) -> LocalForward {
+  private func algorithmSettings(_ settings: HostSettings) -> [AlgorithmSetting] {
+    let values: [(AlgorithmSetting.Keyword, String?)] = [
+      (.ciphers, settings.ciphers), (.macs, settings.macs),
+      (.kexAlgorithms, settings.kexAlgorithms), (.hostKeyAlgorithms, settings.hostKeyAlgorithms),
+    ]
+    return values.compactMap { keyword, value in
+      guard let value else { return nil }
+      let origin = settings.values(keyword.rawValue).first?.origin ?? "command line"
+      return AlgorithmSetting(keyword: keyword, value: value, origin: origin)
+    }
+  }
+
+  /// Fails before any connection when a hop's algorithm list leaves nothing libssh2 supports.
+  private func checkAlgorithms(_ target: HopTarget) throws(FwdError) {
+    for setting in target.algorithms {
+      let supported = SSHSession.supportedMethods(setting.keyword.methodKinds[0])
+      _ = try setting.resolve(supported: supported)
+    }
+  }
+
+  /// Builds a listener spec. As in ssh, GatewayPorts yes makes a forward without a bind
+  /// address listen on every address.
+  private func makeForward(_ spec: LocalForwardSpec, gatewayPorts: Bool) throws(FwdError)
+    -> LocalForward
+  {
     guard let port = spec.listenPort, let host = spec.targetHost, let hostPort = spec.targetPort else {
       throw FwdError(.usage, "LocalForward \(spec): Unix-domain socket forwards are not supported yet")
     }
-    let bind: String? = spec.bindsAllAddresses ? "*" : spec.bindAddress
+    var bind: String? = spec.bindsAllAddresses ? "*" : spec.bindAddress
+    if bind == nil && gatewayPorts { bind = "*" }
     return LocalForward(
       bindAddress: bind, listenPort: port, targetHost: host, targetPort: hostPort, text: spec.description)
   }
