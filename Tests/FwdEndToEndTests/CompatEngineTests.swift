@@ -109,6 +109,22 @@ struct CompatEngineTests {
     }
   }
 
+  /// Within HostKeyAlgorithms, the key types known_hosts lists for the host come first, so a
+  /// host known only by its Ed25519 key is reached with Ed25519 even where the list puts
+  /// ECDSA first.
+  @Test func knownHostKeyTypesFirstWithinList() throws {
+    let lab = try Lab(hostNames: ["build"])
+    defer { lab.shutdown() }
+    let knownHosts = try lab.writeKnownHosts(
+      named: "ed25519_known_hosts", defaultEntry: .only(.ed25519))
+    let config = try lab.writeSSHConfig(
+      named: "hostkey_order_config", knownHostsPath: knownHosts,
+      hostLines: ["build": ["HostKeyAlgorithms ecdsa-sha2-nistp256,ssh-ed25519"]])
+    let errors = try CompatRun(lab, ["-F", config], destination: "build").expectEcho()
+    #expect(errors.contains("host key ssh-ed25519, "))
+    #expect(lab.log(of: "build").contains("kex: host key algorithm: ssh-ed25519"))
+  }
+
   /// A config line whose algorithms libssh2 lacks entirely stops fwd before it connects.
   @Test func unsupportedAlgorithmsAreConfigurationError() throws {
     let lab = try Lab(hostNames: ["build"])
