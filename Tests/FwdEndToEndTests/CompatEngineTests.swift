@@ -38,6 +38,36 @@ struct CompatEngineTests {
     #expect(!ProcessTree.isAlive(pid), "ProxyCommand \(pid) still runs after fwd exited")
   }
 
+  /// The ProxyCommand must not inherit `--ready-fd`: a script waits for that descriptor to
+  /// close, which would then wait for the command to end.
+  @Test func readyDescriptorClosesWithProxyCommand() throws {
+    let lab = try Lab(hostNames: ["build", "sign"])
+    defer { lab.shutdown() }
+    // ssh closes the descriptors it inherits, but a shell that runs it stays and does not.
+    let command = "sh -c 'ssh -F \(lab.sshConfigPath) -o BatchMode=yes -W %h:%p build; exit $?'"
+    let config = try lab.writeSSHConfig(
+      named: "ready_fd_config", hostLines: ["sign": ["ProxyCommand \(command)"]])
+    let pidFile = lab.directory + "/ready_fd.pid"
+    // fwd's descriptor 3 is a pipe to `cat`, which ends, and prints "closed", once every
+    // process holding the pipe has closed it.
+    let script =
+      "\"$0\" -F \(config) --pidfile \(pidFile) --ready-fd 3 -L 0:127.0.0.1:\(lab.echoPort) sign "
+      + "3>&1 >/dev/null 2>&1 | { cat; echo closed; }"
+    let shell = try FwdProcess(arguments: ["-c", script, FwdBinary.path], binary: "/bin/sh")
+    let ready = try shell.waitForReadyLines(count: 1)
+    #expect(try LabClient.echo(port: ready[0].listenPort, bytes: 64) == 64)
+    let deadline = Date().addingTimeInterval(10)
+    while !shell.standardOutput.contains("closed\n") && Date() < deadline {
+      usleep(20_000)
+    }
+    #expect(shell.standardOutput.hasSuffix("closed\n"), "stdout: \(shell.standardOutput)")
+
+    let pidText = try String(contentsOfFile: pidFile, encoding: .utf8)
+    let pid = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
+    kill(pid, SIGTERM)
+    #expect(try shell.waitForExit() == 0)
+  }
+
   @Test(.enabled(if: socatIsInstalled, "needs /usr/bin/socat"))
   func proxyCommandThroughSocat() throws {
     let lab = try Lab(hostNames: ["build"])

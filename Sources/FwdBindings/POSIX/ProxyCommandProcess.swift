@@ -43,9 +43,12 @@ public final class ProxyCommandProcess {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    // dup2 clears close-on-exec on the copies, so only stdin and stdout reach the command.
     posix_spawn_file_actions_adddup2(&actions, fd, 0)
     posix_spawn_file_actions_adddup2(&actions, fd, 1)
+    // Descriptors fwd was given without close-on-exec, such as --ready-fd, must not stay open
+    // in the command: a script waiting for that descriptor to close would wait for the
+    // command to end.
+    if let closeFrom = addCloseFrom { _ = closeFrom(&actions, 3) }
 
     // fwd ignores SIGPIPE and handles SIGINT and SIGTERM; the command starts with the
     // default dispositions and no blocked signals, as a command started from a shell does.
@@ -68,6 +71,21 @@ public final class ProxyCommandProcess {
     guard status == 0 else { throw SystemError("posix_spawn /bin/sh", errno: status) }
     return pid
   }
+
+  /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which the Glibc
+  /// module does not import. NOTE: with an older glibc it is nil and descriptors without
+  /// close-on-exec reach the command.
+  private static let addCloseFrom:
+    (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+      // A nil handle is RTLD_DEFAULT: search the libraries already loaded.
+      guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
+        return nil
+      }
+      return unsafeBitCast(
+        symbol,
+        to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)
+          .self)
+    }()
 
   /// Reaps the command if it has ended and returns how it ended, such as `exited with status
   /// 127`, or nil while it runs.
