@@ -157,6 +157,11 @@ struct CompatConfigErrorTests {
     #expect(fwd.status == 78)
     #expect(fwd.standardError == "fwd: \(after):2: unknown keyword 'UseKeychain'\n")
     #expect(try Compat.run(["-G", "-F", after, "t"], binary: Compat.ssh).status == 255)
+
+    // -o IgnoreUnknown is in force before the files are read, for jump hosts too.
+    let options = ["-G", "-F", after, "-o", "IgnoreUnknown=UseKeychain"]
+    #expect(try Compat.run(options + ["-J", "j", "t"]).status == 0)
+    #expect(try Compat.run(options + ["t"], binary: Compat.ssh).status == 0)
   }
 
   @Test func unknownDashOKeyword() throws {
