@@ -41,6 +41,7 @@ struct Launch {
     try checkScriptOptions()
     let config = try SSHConfig.load(configFile: invocation.configFile)
     let chain = try ChainPlan.resolve(invocation, config: config)
+    applyConfigLogLevel(chain.destination.settings.logLevel)
     if invocation.printConfig {
       printConfig(chain)
       return .success
@@ -175,6 +176,20 @@ struct Launch {
         throw FwdError(.usage, "-E \(path): cannot open the log file: \(String(cString: strerror(errno)))")
       }
       Log.shared.redirect(to: fd)
+    }
+  }
+
+  /// Applies the destination's LogLevel when neither `-q` nor `-v` was given, because the
+  /// command line wins over the config in ssh as well.
+  private func applyConfigLogLevel(_ level: SSHLogLevel) {
+    guard !invocation.quiet, invocation.verbosity == 0 else { return }
+    switch level {
+    case .quiet: Log.shared.level = .quiet
+    case .fatal, .error: Log.shared.level = .error
+    case .info, .verbose: Log.shared.level = .info
+    case .debug1: Log.shared.level = .debug1
+    case .debug2: Log.shared.level = .debug2
+    case .debug3: Log.shared.level = .debug3
     }
   }
 
