@@ -150,6 +150,11 @@ struct Launch {
       FwdMain.writeStandardOutput(lines)
       return
     }
+    // Leave the terminal's session before the parent can exit. A parent that leads the
+    // session (fwd run by script(1), or as `ssh -t host fwd -f ...`) hangs up the terminal
+    // when it exits, and the kernel then sends SIGHUP to the terminal's foreground process
+    // group, which this process is in until setsid.
+    _ = setsid()
     reporter.ready(lines)
     if invocation.logFile != nil {
       // Every log line goes to the -E file, so the background process lets go of the caller's
