@@ -191,6 +191,10 @@ final class HopLoop {
 
   /// One pass over everything that uses the session, repeated while anything moves. A send
   /// interrupted by EAGAIN is always resumed before any other libssh2 call that could send.
+  ///
+  /// Called only from `run`, so every `ChannelRelay.service` call below starts at the same
+  /// stack depth, which libssh2's resumed EOF and close need (see `ChannelRelay.sendControl`).
+  @inline(never)
   private func serviceSession() throws(SSHError) {
     var moved = true
     while moved {
@@ -207,7 +211,8 @@ final class HopLoop {
       if stopping {
         openQueue.removeAll()
         for relay in relays {
-          switch try relay.abort() {
+          relay.abort()
+          switch try relay.service() {
           case .sendBlocked:
             blockedRelay = relay
             return

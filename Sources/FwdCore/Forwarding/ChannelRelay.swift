@@ -22,8 +22,9 @@ final class ChannelRelay {
   /// The libssh2 call that was interrupted by EAGAIN and must be repeated first.
   private enum PendingSend {
     case write(UnsafeMutableRawPointer, Int)
-    case eof
     case read
+    /// EOF, close and free, repeated by `sendControl`.
+    case eof
     case close
     case free
   }
@@ -66,17 +67,25 @@ final class ChannelRelay {
   }
 
   /// Runs one pass over both directions. Throws `SSHError` only for failures of the session.
+  ///
+  /// The hop loop calls this from one fixed stack depth, because `sendControl` relies on it.
+  @inline(never)
   func service() throws(SSHError) -> Outcome {
     if isFinished { return .finished }
     var progressed = false
     if let pending = pendingSend {
-      switch try resume(pending) {
+      let resumed: Outcome
+      switch pending {
+      case .write, .read: resumed = try resume(pending)
+      case .eof, .close, .free: resumed = try sendControl()
+      }
+      switch resumed {
       case .sendBlocked: return .sendBlocked
       case .finished: return .finished
       default: progressed = true
       }
     }
-    if closing { return try finishClose() }
+    if closing { return try sendControl() }
 
     do {
       if try readSocket() { progressed = true }
@@ -84,6 +93,13 @@ final class ChannelRelay {
       case .sendBlocked: return .sendBlocked
       case .progressed: progressed = true
       default: break
+      }
+      if socketReadClosed && !eofSent && upstream.isEmpty {
+        switch try sendControl() {
+        case .sendBlocked: return .sendBlocked
+        case .progressed: progressed = true
+        default: break
+        }
       }
       switch try readChannel() {
       case .sendBlocked: return .sendBlocked
@@ -94,29 +110,27 @@ final class ChannelRelay {
     } catch let error as SystemError {
       logDebug(label, "socket \(error.description); closing the channel")
       beginClose()
-      return try finishClose()
+      return try sendControl()
     } catch let error as SSHError {
       if ChannelRelay.isSessionFailure(error) { throw error }
       logDebug(label, "channel failed: \(error.message)")
       beginClose()
-      return try finishClose()
+      return try sendControl()
     } catch {
       preconditionFailure("unexpected error \(error)")
     }
 
     if socketReadClosed && eofSent && channelReadClosed && socketWriteClosed {
       beginClose()
-      return try finishClose()
+      return try sendControl()
     }
     return progressed ? .progressed : .idle
   }
 
-  /// Closes the channel and the socket now, dropping undelivered bytes (the session or the
-  /// client is gone).
-  func abort() throws(SSHError) -> Outcome {
+  /// Closes the socket now and makes the next `service` close the channel, dropping
+  /// undelivered bytes (the session or the client is gone).
+  func abort() {
     if !closing { beginClose() }
-    if pendingSend != nil { return .sendBlocked }
-    return try finishClose()
   }
 
   /// Releases the socket without talking to the session, for a session that is already dead.
@@ -151,7 +165,7 @@ final class ChannelRelay {
     return changed
   }
 
-  /// Upstream buffer to channel, then EOF once the socket's EOF and every byte before it are sent.
+  /// Upstream buffer to channel.
   private func writeChannel() throws(SSHError) -> Outcome {
     var changed = false
     while !upstream.isEmpty {
@@ -169,18 +183,6 @@ final class ChannelRelay {
         // The server's window for this channel is closed; libssh2 read the socket looking for
         // a window adjustment and will see it when the socket is readable again.
         return changed ? .progressed : .idle
-      }
-    }
-    if socketReadClosed && !eofSent {
-      switch try channel.sendEOF() {
-      case .done:
-        eofSent = true
-        changed = true
-      case .wouldBlock:
-        if channel.session.blockDirections.outbound {
-          pendingSend = .eof
-          return .sendBlocked
-        }
       }
     }
     return changed ? .progressed : .idle
@@ -250,10 +252,6 @@ final class ChannelRelay {
         pendingSend = nil
         upstream.consume(n)
       }
-    case .eof:
-      if case .wouldBlock = try channel.sendEOF() { return .sendBlocked }
-      pendingSend = nil
-      eofSent = true
     case .read:
       let space = downstream.reserve()
       switch try channel.read(into: space.pointer, count: space.count) {
@@ -265,9 +263,8 @@ final class ChannelRelay {
         downstream.commit(n)
         bytesDown += n
       }
-    case .close, .free:
-      pendingSend = nil
-      return try finishClose()
+    case .eof, .close, .free:
+      preconditionFailure("EOF and close are resumed by sendControl")
     }
     return .progressed
   }
@@ -279,29 +276,45 @@ final class ChannelRelay {
     socketWriteClosed = true
   }
 
-  private func finishClose() throws(SSHError) -> Outcome {
+  /// Sends EOF (while open) or closes and frees the channel (once closing), and is the only
+  /// place that calls those libssh2 functions.
+  ///
+  /// libssh2 1.10 builds the EOF packet in a buffer on its own stack, also when close sends EOF
+  /// first, and after EAGAIN it accepts the repeated call only if that buffer has the same
+  /// address; a different one fails the session with LIBSSH2_ERROR_BAD_USE ("Unable to send
+  /// EOF on channel"). Every call therefore comes from this one never-inlined function, reached
+  /// only through `service`, which the hop loop calls from one stack depth.
+  @inline(never)
+  private func sendControl() throws(SSHError) -> Outcome {
+    var resumingEOF = false
+    if case .eof = pendingSend { resumingEOF = true }
+    pendingSend = nil
+    // An interrupted EOF is finished before a close, which would build the packet again.
+    if resumingEOF || !closing {
+      switch try channel.sendEOF() {
+      case .done:
+        eofSent = true
+        if !closing { return .progressed }
+      case .wouldBlock:
+        return blocked(.eof)
+      }
+    }
     if !closeSent {
       do {
-        if case .wouldBlock = try channel.close() {
-          if channel.session.blockDirections.outbound {
-            pendingSend = .close
-            return .sendBlocked
-          }
-          return .idle
-        }
+        if case .wouldBlock = try channel.close() { return blocked(.close) }
       } catch {
         if ChannelRelay.isSessionFailure(error) { throw error }
       }
       closeSent = true
     }
-    if case .wouldBlock = channel.free() {
-      if channel.session.blockDirections.outbound {
-        pendingSend = .free
-        return .sendBlocked
-      }
-      return .idle
-    }
+    if case .wouldBlock = channel.free() { return blocked(.free) }
     isFinished = true
     return .finished
+  }
+
+  private func blocked(_ step: PendingSend) -> Outcome {
+    guard channel.session.blockDirections.outbound else { return .idle }
+    pendingSend = step
+    return .sendBlocked
   }
 }
