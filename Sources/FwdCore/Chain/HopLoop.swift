@@ -192,6 +192,11 @@ final class HopLoop {
   /// One pass over everything that uses the session, repeated while anything moves. A send
   /// interrupted by EAGAIN is always resumed before any other libssh2 call that could send.
   ///
+  /// Every libssh2 read or write first reads the socket until EAGAIN and queues the data of
+  /// every channel, so a pass that received bytes is repeated: data queued for a relay that
+  /// was serviced earlier in the pass would otherwise wait in libssh2 while poll sleeps on the
+  /// drained socket, and once it fills the channel's window the server stops sending.
+  ///
   /// Called only from `run`, so every `ChannelRelay.service` call below starts at the same
   /// stack depth, which libssh2's resumed EOF and close need (see `ChannelRelay.sendControl`).
   @inline(never)
@@ -199,6 +204,7 @@ final class HopLoop {
     var moved = true
     while moved {
       moved = false
+      let receivedBefore = session.bytesReceived
       if let relay = blockedRelay {
         switch try relay.service() {
         case .sendBlocked: return
@@ -241,6 +247,7 @@ final class HopLoop {
         }
       }
       try drainSession()
+      if session.bytesReceived != receivedBefore { moved = true }
     }
   }
 
