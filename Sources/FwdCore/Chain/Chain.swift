@@ -25,8 +25,16 @@ final class Chain {
 
   var last: HopLoop { hops[hops.count - 1] }
 
+  /// Freed heap memory the process keeps instead of returning it to the kernel: 16 channel
+  /// windows (libssh2's default is 2 MiB) of received packets, which libssh2 frees and
+  /// allocates again at the rate data flows.
+  static let retainedHeapBytes: Int32 = 32 << 20
+
   /// Connects and authenticates every hop in order; on failure stops those already up.
   func establish() throws(FwdError) {
+    if !Heap.retainFreedMemory(upTo: Chain.retainedHeapBytes) {
+      logDebug(nil, "mallopt(M_TRIM_THRESHOLD) failed; freed packets go back to the kernel")
+    }
     do throws(FwdError) {
       for (index, target) in targets.enumerated() {
         let socket = index == 0 ? try connectFirstHop(target) : try tunnel(to: target, through: hops[index - 1])
