@@ -53,10 +53,18 @@ final class Chain {
     index < serials.count && serials[index] == serial
   }
 
+  /// Freed heap memory the process keeps instead of returning it to the kernel: 16 channel
+  /// windows (libssh2's default is 2 MiB) of received packets, which libssh2 frees and
+  /// allocates again at the rate data flows.
+  static let retainedHeapBytes: Int32 = 32 << 20
+
   /// Connects and authenticates the hops from `start` on, in order; hops before `start` must
   /// be up. On failure stops the hops this call started.
   func establish(from start: Int = 0) throws(FwdError) {
     precondition(start == hops.count, "hops before \(start) must be up and no later hop")
+    if start == 0 && !Heap.retainFreedMemory(upTo: Chain.retainedHeapBytes) {
+      logDebug(nil, "mallopt(M_TRIM_THRESHOLD) failed; freed packets go back to the kernel")
+    }
     do throws(FwdError) {
       for index in start..<targets.count {
         let target = targets[index]
