@@ -62,17 +62,15 @@ extension Runtime {
     let label = "rconn \(id)"
     switch forward.target {
     case .local(let host, let port):
+      let connector = RemoteTargetConnector(
+        host: host, port: port, family: plan.addressFamily,
+        timeout: Int32(clamping: plan.pendingTimeout * 1000), label: label, forwardText: forward.text)
       do {
-        let address = try SocketAddress.resolve(host: host, port: port, family: plan.addressFamily)[0]
-        return (try Socket.startConnect(to: address), label)
-      } catch let error as ResolveError {
-        logError(label, "\(forward.text): \(host) not resolved: \(error.reason)")
-      } catch let error as SystemError {
-        logError(label, "\(forward.text): connect to \(host):\(port) failed: \(error.reason)")
+        return (try connector.start(), label)
       } catch {
-        logError(label, "\(forward.text): \(error)")
+        logError(label, "\(forward.text): \(error.description)")
+        return nil
       }
-      return nil
     case .localUnix(let path):
       do {
         return (try Socket.startConnect(to: try SocketAddress.unix(path: path)), label)
