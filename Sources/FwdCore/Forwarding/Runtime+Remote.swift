@@ -32,7 +32,12 @@ extension Runtime {
         logInfo(hopName, "\(label): listening on \(forward.bindAddress):\(port)")
       case .failure(let error)?:
         if plan.exitOnForwardFailure {
-          throw FwdError(.forwarding, error.message + "; check the server's AllowTcpForwarding and GatewayPorts, or pass -o ExitOnForwardFailure=no")
+          // libssh2 reports only that the request failed, so the likely causes are named.
+          throw FwdError(
+            .forwarding,
+            error.message + "; the port may be in use there, or the server's AllowTcpForwarding or"
+              + " GatewayPorts forbids it; choose another port, or pass -o ExitOnForwardFailure=no"
+              + " to continue without this forward")
         }
         logError(hopName, error.message + " (continuing: ExitOnForwardFailure is no)")
       case nil:
