@@ -1,3 +1,4 @@
+import Foundation
 import FwdLab
 import Glibc
 import Testing
@@ -68,7 +69,7 @@ import Testing
     #expect(forwardFileMode(path) == nil)
   }
 
-  @Test func liveSocketIsRefusedWith73() throws {
+  @Test func pathInUseOrInvalidExits73() throws {
     let lab = try Lab(hostNames: ["build", "sign"])
     defer { lab.shutdown() }
     let directory = try ForwardTempDirectory()
@@ -84,6 +85,22 @@ import Testing
     let viaLive = try ForwardBridge(listen: .tcp(host: "127.0.0.1", port: 0), to: .unix(path: path))
     defer { viaLive.stop() }
     try ForwardHarness.expectEcho(port: viaLive.port, count: 4096)
+
+    let regularFile = directory.file("notes.txt")
+    try "keep me\n".write(toFile: regularFile, atomically: true, encoding: .utf8)
+    let overFile = try ForwardHarness.runToExit(
+      lab, ["-J", "build", "sign", "-L", "\(regularFile):127.0.0.1:\(lab.echoPort)"])
+    #expect(overFile.status == 73)
+    #expect(
+      overFile.errors.contains("\(regularFile) exists and is not a socket"),
+      "stderr: \(overFile.errors)")
+    #expect(try String(contentsOfFile: regularFile, encoding: .utf8) == "keep me\n")
+
+    let longPath = directory.file(String(repeating: "s", count: 110) + ".sock")
+    let tooLong = try ForwardHarness.runToExit(
+      lab, ["-J", "build", "sign", "-L", "\(longPath):127.0.0.1:\(lab.echoPort)"])
+    #expect(tooLong.status == 73)
+    #expect(tooLong.errors.contains("at most 107 bytes"), "stderr: \(tooLong.errors)")
   }
 
   @Test func socketFileRemovedWhenChainFails() throws {
