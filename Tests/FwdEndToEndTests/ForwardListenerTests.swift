@@ -30,6 +30,38 @@ import Testing
     #expect(!lab.log(of: "build").contains("Accepted publickey"))
   }
 
+  @Test func exitOnForwardFailureNoSkipsTakenPort() throws {
+    let lab = try Lab(hostNames: ["build", "sign"])
+    defer { lab.shutdown() }
+    let (port, holders) = try holdPortOnBothLoopbacks()
+    defer { holders.forEach { $0.stop() } }
+    let taken = "\(port):127.0.0.1:\(lab.echoPort)"
+
+    let (fwd, ready) = try ForwardHarness.start(
+      lab,
+      [
+        "-J", "build", "sign", "-o", "ExitOnForwardFailure=no", "-L", taken,
+        "-L", "0:127.0.0.1:\(lab.echoPort)",
+      ],
+      readyCount: 1)
+    #expect(ready[0].port != port)
+    #expect(
+      fwd.standardError.contains("-L \(taken): bind 127.0.0.1:\(port) failed"),
+      "stderr: \(fwd.standardError)")
+    #expect(fwd.standardError.contains("(continuing: ExitOnForwardFailure is no)"))
+    try ForwardHarness.expectEcho(port: ready[0].port, count: 64 << 10)
+    #expect(try ForwardHarness.stop(fwd) == 0)
+    #expect(fwd.standardOutput.split(separator: "\n").count == 1, "one ready line")
+
+    // With nothing left to serve fwd ends before it dials the first hop.
+    let logins = ForwardHarness.logLines(lab, "build", containing: "Accepted publickey").count
+    let result = try ForwardHarness.runToExit(
+      lab, ["-J", "build", "sign", "-o", "ExitOnForwardFailure=no", "-L", taken, "-D", "\(port)"])
+    #expect(result.status == 73)
+    #expect(result.errors.contains("no forward could be set up"), "stderr: \(result.errors)")
+    #expect(ForwardHarness.logLines(lab, "build", containing: "Accepted publickey").count == logins)
+  }
+
   @Test func jumpListenerPortTakenExits73() throws {
     let lab = try Lab(hostNames: ["build", "sign"])
     defer { lab.shutdown() }
