@@ -88,6 +88,27 @@ import Testing
     #expect(try ForwardHarness.stop(fwd) == 0)
   }
 
+  @Test func parallelClientsEachReachTarget() throws {
+    let lab = try Lab(hostNames: ["build", "sign"])
+    defer { lab.shutdown() }
+    let (fwd, ready) = try ForwardHarness.start(
+      lab, ["-J", "build", "sign", "-D", "0"], readyCount: 1)
+    let proxyPort = ready[0].port
+    let echoPort = lab.echoPort
+
+    // Handshakes are read on fwd's main thread while replies come from the hop's thread.
+    let errors = ForwardHarness.inParallel(24) { index in
+      let target: ForwardSOCKSClient.Target = index % 2 == 0 ? .ipv4("127.0.0.1") : .domain("localhost")
+      let reply = try ForwardSOCKSClient.connect5(proxyPort: proxyPort, to: target, port: echoPort)
+      guard reply.code == 0 else {
+        throw LabError("client \(index): SOCKS5 reply \(reply.code)")
+      }
+      try Self.expectEchoed(reply.connection, count: 128 << 10)
+    }
+    #expect(errors.compactMap { $0 } == [])
+    #expect(try ForwardHarness.stop(fwd) == 0)
+  }
+
   @Test func failuresGetErrorReplies() throws {
     let lab = try Lab(hostNames: ["build", "sign"])
     defer { lab.shutdown() }
@@ -136,8 +157,8 @@ import Testing
     #expect(try ForwardHarness.stop(fwd) == 0)
   }
 
-  /// Sends `count` pattern bytes on a connection whose far end is an echo service and checks
-  /// that the same bytes come back.
+  /// Sends `count` pattern bytes on a connection whose far end is an echo service, and throws
+  /// unless the same bytes come back.
   static func expectEchoed(_ connection: LabConnection, count: Int) throws {
     let bytes = TestPattern.bytes(count: count)
     var received: [UInt8] = []
@@ -154,6 +175,9 @@ import Testing
         received += chunk
       }
     }
-    #expect(received == bytes)
+    // A thrown error, not #expect, because parallel clients call this off the test's task.
+    guard received == bytes else {
+      throw LabError("echo through SOCKS: the \(count) bytes came back changed")
+    }
   }
 }
