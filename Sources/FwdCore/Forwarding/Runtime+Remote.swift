@@ -29,7 +29,8 @@ extension Runtime {
       switch box.result {
       case .success(let port)?:
         remoteBoundPorts[index] = port
-        logInfo(hopName, "\(label): listening on \(forward.bindAddress):\(port)")
+        let address = forward.bindAddress.contains(":") ? "[\(forward.bindAddress)]" : forward.bindAddress
+        logInfo(hopName, "\(label): listening on \(address):\(port)")
       case .failure(let error)?:
         if plan.exitOnForwardFailure {
           // libssh2 reports only that the request failed, so the likely causes are named.
