@@ -62,6 +62,9 @@ final class LocalListener {
         }
         logInfo(nil, "\(spec.text): removing stale socket \(path)")
         unlink(path)
+      } else if Self.exists(path) {
+        throw FwdError(
+          .forwarding, "\(spec.text): \(path) exists and is not a socket; remove it or choose another path")
       }
       let oldMask = umask(0o177)
       defer { umask(oldMask) }
@@ -70,12 +73,21 @@ final class LocalListener {
       boundAddresses.append(address)
       createdPath = path
     } catch let error as SystemError {
-      throw FwdError(.forwarding, "\(spec.text): bind \(path) failed: \(error.reason)")
+      // sockaddr_un has room for 107 bytes and the terminating NUL on Linux.
+      let limit =
+        error.errnoValue == ENAMETOOLONG ? "; a Unix socket path can have at most 107 bytes" : ""
+      throw FwdError(.forwarding, "\(spec.text): bind \(path) failed: \(error.reason)\(limit)")
     } catch let error as FwdError {
       throw error
     } catch {
       throw FwdError(.software, "\(spec.text): \(error)")
     }
+  }
+
+  /// Whether anything, a dangling symbolic link included, is at `path`.
+  private static func exists(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0
   }
 
   private static func withPort(_ address: SocketAddress, _ port: Int) throws(SystemError) -> SocketAddress {

@@ -29,10 +29,16 @@ extension Runtime {
       switch box.result {
       case .success(let port)?:
         remoteBoundPorts[index] = port
-        logInfo(hopName, "\(label): listening on \(forward.bindAddress):\(port)")
+        let address = forward.bindAddress.contains(":") ? "[\(forward.bindAddress)]" : forward.bindAddress
+        logInfo(hopName, "\(label): listening on \(address):\(port)")
       case .failure(let error)?:
         if plan.exitOnForwardFailure {
-          throw FwdError(.forwarding, error.message + "; check the server's AllowTcpForwarding and GatewayPorts, or pass -o ExitOnForwardFailure=no")
+          // libssh2 reports only that the request failed, so the likely causes are named.
+          throw FwdError(
+            .forwarding,
+            error.message + "; the port may be in use there, or the server's AllowTcpForwarding or"
+              + " GatewayPorts forbids it; choose another port, or pass -o ExitOnForwardFailure=no"
+              + " to continue without this forward")
         }
         logError(hopName, error.message + " (continuing: ExitOnForwardFailure is no)")
       case nil:
@@ -62,17 +68,15 @@ extension Runtime {
     let label = "rconn \(id)"
     switch forward.target {
     case .local(let host, let port):
+      let connector = RemoteTargetConnector(
+        host: host, port: port, family: plan.addressFamily,
+        timeout: Int32(clamping: plan.pendingTimeout * 1000), label: label, forwardText: forward.text)
       do {
-        let address = try SocketAddress.resolve(host: host, port: port, family: plan.addressFamily)[0]
-        return (try Socket.startConnect(to: address), label)
-      } catch let error as ResolveError {
-        logError(label, "\(forward.text): \(host) not resolved: \(error.reason)")
-      } catch let error as SystemError {
-        logError(label, "\(forward.text): connect to \(host):\(port) failed: \(error.reason)")
+        return (try connector.start(), label)
       } catch {
-        logError(label, "\(forward.text): \(error)")
+        logError(label, "\(forward.text): \(error.description)")
+        return nil
       }
-      return nil
     case .localUnix(let path):
       do {
         return (try Socket.startConnect(to: try SocketAddress.unix(path: path)), label)

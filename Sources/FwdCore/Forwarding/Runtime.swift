@@ -109,11 +109,18 @@ final class Runtime {
       do {
         try listener.bind(addressFamily: plan.addressFamily, gatewayPorts: plan.gatewayPorts)
       } catch {
-        closeListeners()
-        throw error
+        guard !plan.exitOnForwardFailure else {
+          closeListeners()
+          throw error
+        }
+        logError(nil, error.message + " (continuing: ExitOnForwardFailure is no)")
+        continue
       }
       listeners.append(listener)
       counters.append(ForwardCounters())
+    }
+    if plan.stdio == nil && listeners.isEmpty && plan.remoteForwards.isEmpty {
+      throw Self.noForwardSetUp
     }
 
     let chain = Chain(targets: plan.hops, verifier: verifier, tokenKeys: tokenKeys)
@@ -126,8 +133,11 @@ final class Runtime {
       throw error
     }
     self.chain = chain
-    do {
+    do throws(FwdError) {
       try requestRemoteForwards(from: 0, chain: chain)
+      if plan.stdio == nil && listeners.isEmpty && remoteBoundPorts.isEmpty {
+        throw Self.noForwardSetUp
+      }
       if plan.stdio == nil { try onReady(readyLines()) }
     } catch {
       closeListeners()
@@ -146,6 +156,10 @@ final class Runtime {
     Log.shared.flushSuppressed()
     return status
   }
+
+  /// The end of a run with ExitOnForwardFailure=no in which every forward failed.
+  private static let noForwardSetUp = FwdError(
+    .forwarding, "no forward could be set up: each one failed (see above), so fwd has nothing to serve")
 
   /// Returns one line per forward for scripts, and logs each forward.
   private func readyLines() -> String {
