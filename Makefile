@@ -15,7 +15,7 @@ ZSH_COMPLETION_DIR = $(PREFIX)/share/zsh/site-functions
 BINARY ?=
 INSTALLED_FILES = $(BINDIR)/fwd $(MANDIR)/fwd.1 $(BASH_COMPLETION_DIR)/fwd $(ZSH_COMPLETION_DIR)/_fwd
 
-.PHONY: all deps build release test demo format lint clean install uninstall
+.PHONY: all deps build release test soak demo format lint clean install uninstall
 
 all: build
 
@@ -69,3 +69,9 @@ lint:
 
 clean:
 	rm -rf .build
+
+# The resilience tests at full size: 10,000 connections, 128 MiB re-key streams, 30 s reader
+# stall. FWD_SOAK_MB overrides the stream size.
+soak: deps
+	$(SWIFT) build --build-tests
+	FWD_SOAK=1 $(SWIFT) test --filter 'Resilience|rebuildsReuseTheTokenLogin'
