@@ -144,7 +144,10 @@ final class HopLoop {
   // MARK: - Loop
 
   private func run() {
-    openDrainChannel()
+    if let failure = openDrainChannel() {
+      sessionLost(failure)
+      return
+    }
     // libssh2 sends a keepalive only when its own interval has passed; 1 s lets this loop's
     // timing decide.
     session.configureKeepalive(interval: aliveInterval > 0 ? 1 : 0)
@@ -427,28 +430,39 @@ final class HopLoop {
 
   // MARK: - Idle session
 
-  private func openDrainChannel() {
+  /// Opens the drain channel before the loop starts, waiting at most the keepalive limit
+  /// (or the handshake timeout with keepalives off). Returns a reason when the server does not
+  /// answer in time or the session fails, so a hop that freezes here is reported lost too.
+  private func openDrainChannel() -> String? {
     // Opening is blocking-style here: the loop has not started, so nothing else sends.
+    let limit = aliveInterval > 0 ? aliveInterval * aliveCountMax : HopConnector.defaultHandshakeTimeout
+    let deadline = Clock.monotonicMilliseconds() + UInt64(limit) * 1000
     var poller = Poller()
     while true {
       do {
         switch try session.openChannel(type: "session", payload: []) {
         case .done(let channel):
           drainChannel = channel
-          return
+          return nil
         case .wouldBlock:
+          let now = Clock.monotonicMilliseconds()
+          if now >= deadline {
+            return "no answer from the server for \(limit) s while opening the idle channel"
+          }
           poller.reset()
           let directions = session.blockDirections
           poller.add(session.socket, read: directions.inbound, write: directions.outbound)
-          try? poller.wait(timeout: 5000)
+          try? poller.wait(timeout: Int32(min(deadline - now, 5000)))
         }
       } catch {
+        if error.endsSession { return Self.describe(error) }
         // NOTE: without the drain channel an idle session is only read when a relay reads.
         logDebug(name, "no idle drain channel: \(error.message)")
-        return
+        return nil
       }
     }
   }
+
 
   private func drainSession() throws(SSHError) {
     guard let drainChannel else { return }
