@@ -50,8 +50,14 @@ public final class SSHChannel {
   /// Whether the server has sent EOF on this channel.
   public var receivedEOF: Bool { libssh2_channel_eof(handle) != 0 }
 
+  /// Sends EOF on the channel.
+  ///
+  /// After `.wouldBlock` part of the EOF packet may already be on the wire: the next call that
+  /// sends on this session must be `sendEOF` on this channel again. That retry is valid from any
+  /// call site because the call runs on `StableStackCaller`.
   public func sendEOF() throws(SSHError) -> Attempt<Void> {
-    try session.check(libssh2_channel_send_eof(handle), "libssh2_channel_send_eof")
+    let status = StableStackCaller.shared.run(.channelSendEOF(handle))
+    return try session.check(status, "libssh2_channel_send_eof")
   }
 
   public func close() throws(SSHError) -> Attempt<Void> {
