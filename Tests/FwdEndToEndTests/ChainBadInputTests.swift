@@ -1,14 +1,15 @@
 import FwdLab
 import Testing
 
-/// A command line that cannot run. Apart from the one fault, each is a valid
-/// `fwd -J build sign -L ...` against a lab.
+/// A command line that cannot run. Apart from its one fault, each is a valid fwd command line
+/// against a lab.
 enum BadInput: String, CaseIterable, Sendable, CustomTestStringConvertible {
   case forwardWithoutTarget
   case forwardWithNonNumericPort
   case forwardWithPortOutOfRange
   case unresolvableHop
   case hopRefusingConnections
+  case innerHopRefusingConnections
   case unauthorizedUserKey
 
   var testDescription: String { rawValue }
@@ -17,7 +18,7 @@ enum BadInput: String, CaseIterable, Sendable, CustomTestStringConvertible {
   var expectedStatus: Int32 {
     switch self {
     case .forwardWithoutTarget, .forwardWithNonNumericPort, .forwardWithPortOutOfRange: 64
-    case .unresolvableHop, .hopRefusingConnections: 69
+    case .unresolvableHop, .hopRefusingConnections, .innerHopRefusingConnections: 69
     case .unauthorizedUserKey: 77
     }
   }
@@ -45,6 +46,13 @@ enum BadInput: String, CaseIterable, Sendable, CustomTestStringConvertible {
       let run = try ChainHarness.runToExit(
         lab, ["-J", "127.0.0.1:\(port)", "sign"] + echoForward)
       return (run, ["127.0.0.1:\(port)"])
+    case .innerHopRefusingConnections:
+      // build's sshd gets "connection refused" for the second hop. With -q the info line
+      // about build's session stays out, so the only line left is the error.
+      let port = try freePort()
+      let run = try ChainHarness.runToExit(
+        lab, ["-q", "-J", "build", "127.0.0.1:\(port)"] + echoForward)
+      return (run, ["127.0.0.1:\(port)", "build"])
     case .unauthorizedUserKey:
       let stranger = try lab.makeUserKey(named: "stranger")
       let config = try lab.writeSSHConfig(named: "ssh_config_no_identity", identityFile: "")
