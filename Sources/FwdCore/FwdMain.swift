@@ -41,7 +41,11 @@ struct Launch {
     try checkScriptOptions()
     let config = try SSHConfig.load(configFile: invocation.configFile)
     let chain = try ChainPlan.resolve(invocation, config: config)
-    applyConfigLogLevel(chain.destination.settings.logLevel)
+    // Only a LogLevel the config sets counts: ssh's default, INFO, would undo the quieter
+    // default that -W has.
+    if !chain.destination.settings.values("LogLevel").isEmpty {
+      applyConfigLogLevel(chain.destination.settings.logLevel)
+    }
     if invocation.printConfig {
       printConfig(chain)
       return .success

@@ -181,6 +181,7 @@ final class Chain {
       ChannelRequest(
         label: "\(previous.name): tunnel to \(target.name)", fd: pair.0,
         target: .tcp(host: target.hostName, port: target.port, originHost: "127.0.0.1", originPort: 0),
+        reportsFailure: true,
         completion: { outcome in
           result.value = outcome
           opened.signal()

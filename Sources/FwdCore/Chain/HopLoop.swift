@@ -25,6 +25,8 @@ struct ChannelRequest {
   let target: ChannelTarget
   /// The forward's live counters, for a local client's connection.
   var counters: ForwardCounters? = nil
+  /// Whether the completion reports a failed open to the user, so the hop need not log it.
+  var reportsFailure = false
   /// Called on the hop's thread once the channel is open or has failed, before any byte is
   /// relayed. On failure the hop closes `fd` after the call.
   let completion: ((Result<Void, FwdError>) -> Void)?
@@ -347,7 +349,14 @@ final class HopLoop {
       if error.endsSession { throw error }
       opening = nil
       let reason = error.message.isEmpty ? "channel open failed (\(error.code))" : error.message
-      logError(request.label, "channel to \(request.target) via \(name) failed: \(reason)")
+      // A tunnel for the next hop reports the failure as fwd's exit message, so the hop logs
+      // it only at debug level then; a client connection's failure is logged here.
+      let line = "channel to \(request.target) via \(name) failed: \(reason)"
+      if !request.reportsFailure {
+        logError(request.label, line)
+      } else {
+        logDebug(request.label, line)
+      }
       request.completion?(.failure(FwdError(.forwarding, "\(name): \(reason)")))
       Socket.close(request.fd)
       return .progressed

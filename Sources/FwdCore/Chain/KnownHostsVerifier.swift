@@ -61,7 +61,8 @@ struct KnownHostsVerifier: HostKeyVerifier {
       try KnownHostsWriter.add(
         name: subject.lookup.name, keyType: subject.keyType, keyBlob: subject.keyBlob,
         hashName: target.hashKnownHosts, to: file)
-      logInfo(target.name, HostKeyMessages.added(subject, to: file))
+      // The message starts with the hop's name and address, so it takes no log subject.
+      logInfo(nil, HostKeyMessages.added(subject, to: file))
     } catch {
       logError(target.name, "\(error); the key was accepted for this run only")
     }

@@ -1,0 +1,43 @@
+import FwdLab
+import Testing
+
+/// A client's half-close through the chain: its EOF reaches the echo service, and the echo's
+/// remaining reply and EOF come back.
+@Suite struct ChainHalfCloseTests {
+  @Test func shortReplyArrivesAfterHalfClose() throws {
+    let lab = try Lab(hostNames: ["build", "sign"])
+    defer { lab.shutdown() }
+    let fwd = try ChainHarness.start(
+      lab, ["-J", "build", "sign", "-L", "0:127.0.0.1:\(lab.echoPort)"], forwardCount: 1)
+    let echo = fwd.forward(to: lab.echoPort)
+
+    let payload = Array("sent before the half-close\n".utf8)
+    let reply = try LabClient.halfCloseExchange(
+      host: echo.listenAddress, port: echo.listenPort, payload: payload,
+      timeout: .seconds(60))
+    #expect(reply == payload)
+    #expect(try fwd.stop() == 0, "stderr: \(fwd.process.standardError)")
+  }
+
+  @Test func replyOver1MiBArrivesAfterHalfClose() throws {
+    let lab = try Lab(hostNames: ["build", "sign"])
+    defer { lab.shutdown() }
+    let fwd = try ChainHarness.start(
+      lab, ["-J", "build", "sign", "-L", "0:127.0.0.1:\(lab.echoPort)"], forwardCount: 1)
+    let echo = fwd.forward(to: lab.echoPort)
+
+    // An odd size, so the last SSH packet and the last relay buffer are both partly filled.
+    let payload = TestPattern.bytes(count: (2 << 20) + 4099)
+    let reply = try ChainHarness.halfCloseExchangeWhileReading(
+      host: echo.listenAddress, port: echo.listenPort, payload: payload)
+    #expect(reply.count == payload.count)
+    #expect(reply == payload)
+
+    // The connection after it still works: the half-closed channel ended cleanly.
+    let again = try LabClient.halfCloseExchange(
+      host: echo.listenAddress, port: echo.listenPort, payload: Array("again\n".utf8),
+      timeout: .seconds(60))
+    #expect(again == Array("again\n".utf8))
+    #expect(try fwd.stop() == 0, "stderr: \(fwd.process.standardError)")
+  }
+}
