@@ -6,7 +6,15 @@ APT_PACKAGES = openssh-server openssh-client libssh2-1-dev libp11-kit-dev libssl
 	softhsm2 opensc opensc-pkcs11 curl
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release test demo format lint clean
+# Only `make bench` needs these: gnuplot draws its chart.
+BENCH_PACKAGES = gnuplot-nox
+# MiB per single-stream transfer (and in total over the 8 parallel streams), and rounds.
+# Smaller values give a quick check, e.g. `make bench BENCH_SIZE_MB=64 BENCH_ROUNDS=1`.
+BENCH_SIZE_MB ?= 1024
+BENCH_ROUNDS ?= 3
+BENCH_OUTPUT ?= docs/benchmarks.md
+
+.PHONY: all deps build release test demo bench format lint clean
 
 all: build
 
@@ -36,6 +44,14 @@ test: deps
 demo: deps
 	$(SWIFT) build
 	.build/debug/fwd-lab demo --fwd .build/debug/fwd
+
+# Measures fwd against OpenSSH's ssh -J in the lab and writes $(BENCH_OUTPUT) and a PNG chart
+# beside it. The lab's services hash in pure Swift, so they are built in release mode too.
+bench:
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(APT_PACKAGES) $(BENCH_PACKAGES)"
+	$(SWIFT) build -c release
+	.build/release/fwd-bench --fwd .build/release/fwd --size-mb $(BENCH_SIZE_MB) \
+	  --rounds $(BENCH_ROUNDS) --output $(BENCH_OUTPUT)
 
 format:
 	$(SWIFT) format -i -r Package.swift Sources Tests
