@@ -6,6 +6,17 @@ APT_PACKAGES = openssh-server openssh-client libssh2-1-dev libp11-kit-dev libssl
 	softhsm2 opensc opensc-pkcs11 curl
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# Install locations. DESTDIR is prepended to each, for staging into a package root.
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man/man1
+BASH_COMPLETION_DIR = $(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETION_DIR = $(PREFIX)/share/zsh/site-functions
+# The binary `make install` copies. When BINARY is given, install copies it without building.
+BINARY ?=
+INSTALLED_FILES = $(BINDIR)/fwd $(MANDIR)/fwd.1 $(BASH_COMPLETION_DIR)/fwd $(ZSH_COMPLETION_DIR)/_fwd
+
+.PHONY: all deps build release test demo bench format lint clean install uninstall
+
 # Only `make bench` needs these: gnuplot draws its chart.
 BENCH_PACKAGES = gnuplot-nox
 # MiB per single-stream transfer (and in total over the 8 parallel streams), and rounds.
@@ -13,8 +24,6 @@ BENCH_PACKAGES = gnuplot-nox
 BENCH_SIZE_MB ?= 1024
 BENCH_ROUNDS ?= 3
 BENCH_OUTPUT ?= docs/benchmarks.md
-
-.PHONY: all deps build release test demo bench format lint clean
 
 all: build
 
@@ -52,6 +61,21 @@ bench:
 	$(SWIFT) build -c release
 	.build/release/fwd-bench --fwd .build/release/fwd --size-mb $(BENCH_SIZE_MB) \
 	  --rounds $(BENCH_ROUNDS) --output $(BENCH_OUTPUT)
+
+# `make install PREFIX=/usr/local` installs the release binary, the man page and the bash and
+# zsh completions; `make install DESTDIR=/tmp/stage BINARY=.build/debug/fwd` stages a build.
+install:
+	@if [ -z "$(BINARY)" ]; then $(MAKE) release; fi
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)" \
+	  "$(DESTDIR)$(BASH_COMPLETION_DIR)" "$(DESTDIR)$(ZSH_COMPLETION_DIR)"
+	install -m 0755 "$(or $(BINARY),.build/release/fwd)" "$(DESTDIR)$(BINDIR)/fwd"
+	install -m 0644 docs/fwd.1 "$(DESTDIR)$(MANDIR)/fwd.1"
+	install -m 0644 docs/completions/fwd.bash "$(DESTDIR)$(BASH_COMPLETION_DIR)/fwd"
+	install -m 0644 docs/completions/_fwd "$(DESTDIR)$(ZSH_COMPLETION_DIR)/_fwd"
+
+# Removes the files install wrote, and nothing else: shared directories stay.
+uninstall:
+	rm -f $(addprefix "$(DESTDIR),$(addsuffix ",$(INSTALLED_FILES)))
 
 format:
 	$(SWIFT) format -i -r Package.swift Sources Tests

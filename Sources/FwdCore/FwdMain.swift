@@ -38,6 +38,7 @@ struct Launch {
 
   func run() throws(FwdError) -> ExitStatus {
     try configureLogging()
+    try checkScriptOptions()
     let config = try SSHConfig.load(configFile: invocation.configFile)
     let chain = try ChainPlan.resolve(invocation, config: config)
     if invocation.printConfig {
@@ -68,17 +69,56 @@ struct Launch {
   {
     let signals: SignalPipe
     do {
-      signals = try SignalPipe(signals: [SIGINT, SIGTERM, SIGUSR1])
+      signals = try SignalPipe(signals: [SIGINT, SIGTERM, SIGHUP, SIGUSR1])
     } catch {
       throw FwdError(.software, error.description)
     }
     let smartcard = try openSmartcard(chain)
     let runtime = try Runtime(plan: plan, verifier: KnownHostsVerifier())
-    let status = try runtime.run(signals: signals, tokenKeys: smartcard?.keys ?? []) { lines in
-      announce(lines, reporter: reporter)
+    runtime.showsStatus = statusViewEnabled()
+    let status = try runtime.run(signals: signals, tokenKeys: smartcard?.keys ?? []) {
+      (lines: String) throws(FwdError) in
+      try announce(lines, reporter: reporter)
     }
-    if let pidFile = invocation.pidFile { unlink(pidFile) }
+    if let pidFile = invocation.pidFile { PIDFile.remove(pidFile) }
     return status
+  }
+
+  /// Rejects a `--ready-fd` or `--pidfile` that cannot work before any hop is dialled, so a
+  /// script learns of its mistake at once and not after the chain is up.
+  private func checkScriptOptions() throws(FwdError) {
+    if let fd = invocation.readyFD {
+      if fd <= 2 {
+        throw FwdError(
+          .usage,
+          "--ready-fd \(fd): use a descriptor above 2, as in --ready-fd 3 3>ready.txt: 0, 1 and 2 are "
+            + "standard input, output and error")
+      }
+      if fcntl(fd, F_GETFD) < 0 {
+        throw FwdError(
+          .usage,
+          "--ready-fd \(fd): descriptor \(fd) is not open: open it in the calling shell, as in "
+            + "\(fd)>ready.txt")
+      }
+      // Programs fwd starts (SSH_ASKPASS, Match exec) must not hold it open after fwd closes it.
+      _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+    }
+    if let pidFile = invocation.pidFile { try PIDFile.checkWritable(pidFile) }
+  }
+
+  /// Returns whether to draw the live status view: `--status` was given, stderr is a terminal,
+  /// and fwd stays in the foreground, where the view cannot draw over the shell's prompt.
+  private func statusViewEnabled() -> Bool {
+    guard invocation.statusView else { return false }
+    if invocation.background {
+      logDebug(nil, "--status ignored: fwd runs in the background (-f)")
+      return false
+    }
+    if !Terminal.isTerminal(2) {
+      logDebug(nil, "--status ignored: standard error is not a terminal")
+      return false
+    }
+    return true
   }
 
   /// Opens the token once, before the first hop is dialled, when any hop uses PKCS#11.
@@ -97,20 +137,26 @@ struct Launch {
       allowFinalTry: invocation.pinAllowFinalTry)
   }
 
-  private func announce(_ lines: String, reporter: Background.Reporter?) {
+  /// Publishes readiness in this order: the pidfile, `--ready-fd`, stdout. The pidfile comes
+  /// first because a script may read it as soon as the ready lines appear or `fwd -f` returns.
+  private func announce(_ lines: String, reporter: Background.Reporter?) throws(FwdError) {
+    if let pidFile = invocation.pidFile { try PIDFile.write(pidFile) }
     if let fd = invocation.readyFD {
       _ = lines.withCString { write(fd, $0, strlen($0)) }
       close(fd)
     }
-    if let reporter {
-      reporter.ready(lines)
-    } else {
+    guard let reporter else {
       FwdMain.writeStandardOutput(lines)
+      return
     }
-    if let pidFile = invocation.pidFile {
-      let text = "\(getpid())\n"
-      if FileManager.default.createFile(atPath: pidFile, contents: Data(text.utf8)) == false {
-        logError(nil, "cannot write the process ID to --pidfile \(pidFile)")
+    reporter.ready(lines)
+    if invocation.logFile != nil {
+      // Every log line goes to the -E file, so the background process lets go of the caller's
+      // stderr. A script that captures it, as in $(fwd -f ... 2>&1), then reads end of file.
+      let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+      if null > 2 {
+        dup2(null, 2)
+        close(null)
       }
     }
   }

@@ -23,6 +23,8 @@ struct ChannelRequest {
   /// socketpair that the next hop's session runs over.
   let fd: Int32
   let target: ChannelTarget
+  /// The forward's live counters, for a local client's connection.
+  var counters: ForwardCounters? = nil
   /// Called on the hop's thread once the channel is open or has failed, before any byte is
   /// relayed. On failure the hop closes `fd` after the call.
   let completion: ((Result<Void, FwdError>) -> Void)?
@@ -75,6 +77,9 @@ final class HopLoop {
   /// Keepalive intervals without any traffic from the server before the session is lost.
   var aliveCountMax = 3
   private var lastKeepaliveSent: UInt64 = 0
+  private var awaitingKeepaliveReply = false
+  private let statusLock = NSLock()
+  private var keepaliveRoundTripValue: Int?
 
   private enum Command {
     case open(ChannelRequest)
@@ -178,6 +183,7 @@ final class HopLoop {
         return
       }
       if poller.readable(0) { wakeup.drain() }
+      noteKeepaliveReply()
       if let silence = checkAlive() {
         sessionLost(silence)
         return
@@ -190,6 +196,16 @@ final class HopLoop {
     case -13, -43: "connection closed by the server or the hop before it (\(error.message))"
     default: error.message
     }
+  }
+
+  /// Records the round trip of the last keepalive once the server sent anything after it.
+  /// Any traffic counts, so the figure is an upper bound on the network's round trip.
+  private func noteKeepaliveReply() {
+    guard awaitingKeepaliveReply, session.lastReceiveTime >= lastKeepaliveSent else { return }
+    awaitingKeepaliveReply = false
+    statusLock.lock()
+    keepaliveRoundTripValue = Int(session.lastReceiveTime - lastKeepaliveSent)
+    statusLock.unlock()
   }
 
   /// Milliseconds until the next keepalive decision, or -1 without keepalives.
@@ -218,6 +234,7 @@ final class HopLoop {
       lastKeepaliveSent = now
       do {
         _ = try session.sendKeepalive()
+        awaitingKeepaliveReply = true
         logDebug3(name, "keepalive sent after \(silence) ms of silence")
       } catch {
         if error.endsSession { return error.message }
@@ -332,7 +349,8 @@ final class HopLoop {
     case .done(let channel):
       opening = nil
       request.completion?(.success(()))
-      let relay = ChannelRelay(id: nextRelayID, label: request.label, fd: request.fd, channel: channel)
+      let relay = ChannelRelay(
+        id: nextRelayID, label: request.label, fd: request.fd, channel: channel, counters: request.counters)
       nextRelayID += 1
       relays.append(relay)
       logDebug(request.label, "channel open via \(name) to \(request.target)")
@@ -466,5 +484,14 @@ final class HopLoop {
       poller.add(session.socket, read: false, write: true)
       try? poller.wait(timeout: 100)
     }
+  }
+}
+
+extension HopLoop: HopStatusSource {
+  /// The last keepalive's round-trip time in milliseconds; safe from any thread.
+  var keepaliveRoundTrip: Int? {
+    statusLock.lock()
+    defer { statusLock.unlock() }
+    return keepaliveRoundTripValue
   }
 }

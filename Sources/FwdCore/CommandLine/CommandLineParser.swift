@@ -149,6 +149,7 @@ extension CommandLineParser {
     case .printConfig: invocation.printConfig = true
     case .pidFile: invocation.pidFile = text
     case .readyFD: invocation.readyFD = try descriptor(text, spelled: spelled)
+    case .statusView: invocation.statusView = true
     case .pinFD: invocation.pinSource = .fileDescriptor(try descriptor(text, spelled: spelled))
     case .pinFile: invocation.pinSource = .file(text)
     case .pinAllowFinalTry: invocation.pinAllowFinalTry = true

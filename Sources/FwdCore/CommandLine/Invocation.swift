@@ -61,6 +61,8 @@ public struct Invocation: Equatable, Sendable {
   public var pidFile: String?
   /// `--ready-fd`.
   public var readyFD: Int32?
+  /// `--status`: draw the live status view on stderr when it is a terminal.
+  public var statusView: Bool = false
   /// `--pin-fd` or `--pin-file`; nil asks interactively.
   public var pinSource: PINSource?
   /// `--pin-allow-final-try`.

@@ -11,6 +11,7 @@ public struct OptionSpec: Sendable {
     case background, logFile, printConfig, pidFile, readyFD, pinFD, pinFile, pinAllowFinalTry
     case noRebuild, rebuildAttempts
     case remoteForward, dynamicForward, hopListener, stdioForward, gatewayPorts
+    case statusView
   }
 
   /// The single-letter form, used as `-x`, or nil for an option with a long form only.
@@ -174,6 +175,14 @@ public enum OptionTable {
       help: """
         Give up with the chain-lost status after n failed rebuild attempts in a row. By \
         default fwd retries forever, waiting 1 s doubling to 30 s between attempts.
+        """),
+    OptionSpec(
+      nil, long: "status", action: .statusView,
+      help: """
+        Show a live status view on standard error while fwd runs: each hop's state and \
+        keepalive round-trip time, each forward's active connections and bytes each way. \
+        Redrawn every second and erased on exit; ignored unless standard error is a terminal \
+        and fwd stays in the foreground.
         """),
     OptionSpec(
       nil, long: "pin-fd", argument: "n", action: .pinFD,

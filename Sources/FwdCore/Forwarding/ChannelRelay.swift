@@ -50,7 +50,11 @@ final class ChannelRelay {
   private(set) var bytesUp = 0
   private(set) var bytesDown = 0
 
-  init(id: Int, label: String, fd: Int32, channel: SSHChannel) {
+  /// The forward's live counters, when the relay carries a local client's connection.
+  let counters: ForwardCounters?
+
+  init(id: Int, label: String, fd: Int32, channel: SSHChannel, counters: ForwardCounters? = nil) {
+    self.counters = counters
     self.id = id
     self.label = label
     self.fd = fd
@@ -137,6 +141,7 @@ final class ChannelRelay {
   func discard() {
     if !isFinished {
       Socket.close(fd)
+      counters?.connectionClosed()
       isFinished = true
     }
   }
@@ -154,6 +159,7 @@ final class ChannelRelay {
       case .bytes(let n):
         upstream.commit(n)
         bytesUp += n
+        counters?.addBytesUp(n)
         changed = true
       case .endOfFile:
         socketReadClosed = true
@@ -197,6 +203,7 @@ final class ChannelRelay {
       case .done(let n) where n > 0:
         downstream.commit(n)
         bytesDown += n
+        counters?.addBytesDown(n)
         changed = true
       case .done:
         if channel.receivedEOF {
@@ -262,6 +269,7 @@ final class ChannelRelay {
         pendingSend = nil
         downstream.commit(n)
         bytesDown += n
+        counters?.addBytesDown(n)
       }
     case .eof, .close, .free:
       preconditionFailure("EOF and close are resumed by sendControl")
@@ -308,6 +316,7 @@ final class ChannelRelay {
       closeSent = true
     }
     if case .wouldBlock = channel.free() { return blocked(.free) }
+    counters?.connectionClosed()
     isFinished = true
     return .finished
   }

@@ -37,13 +37,13 @@ public struct RunPlan: Sendable {
 final class Runtime {
   let plan: RunPlan
   private let verifier: HostKeyVerifier
-  private var listeners: [LocalListener] = []
-  private var chain: Chain?
+  private(set) var listeners: [LocalListener] = []
+  private(set) var chain: Chain?
   private let events: Wakeup
   private let lostLock = NSLock()
   private var lostEvents: [LostEvent] = []
   private var nextConnectionID = 1
-  private var rebuild: RebuildState?
+  private(set) var rebuild: RebuildState?
   /// Connections accepted while the chain is down, oldest first.
   private var pending: [PendingConnection] = []
   /// The port each remote forward's server bound, by index in `plan.remoteForwards`.
@@ -62,7 +62,7 @@ final class Runtime {
     let reason: String
   }
 
-  private struct RebuildState {
+  struct RebuildState {
     /// The first hop to connect again.
     var from: Int
     var attempts = 0
@@ -75,8 +75,17 @@ final class Runtime {
     let label: String
     let listener: LocalListener
     let peer: SocketAddress?
+    let counters: ForwardCounters
     let acceptedAt: UInt64
   }
+  /// One per listener, in the same order.
+  private(set) var counters: [ForwardCounters] = []
+  /// Whether the live status view is drawn on stderr, a terminal.
+  var showsStatus = false
+  /// When the status view is next redrawn, in monotonic milliseconds.
+  var nextStatusRefresh: UInt64 = 0
+  /// Milliseconds between redraws of the status view.
+  static let statusInterval: UInt64 = 1000
 
   init(plan: RunPlan, verifier: HostKeyVerifier) throws(FwdError) {
     self.plan = plan
@@ -89,7 +98,12 @@ final class Runtime {
   }
 
   /// Binds, connects, serves until a signal or a lost hop, and returns the exit status.
-  func run(signals: SignalPipe, tokenKeys: [SSHUserKey], onReady: (String) -> Void) throws(FwdError) -> ExitStatus {
+  ///
+  /// `onReady` receives the ready lines once every listener is bound and every hop is up; when
+  /// it throws, the run stops with that error.
+  func run(
+    signals: SignalPipe, tokenKeys: [SSHUserKey], onReady: (String) throws(FwdError) -> Void
+  ) throws(FwdError) -> ExitStatus {
     for spec in plan.localForwards {
       let listener = LocalListener(spec: spec)
       do {
@@ -99,6 +113,7 @@ final class Runtime {
         throw error
       }
       listeners.append(listener)
+      counters.append(ForwardCounters())
     }
 
     let chain = Chain(targets: plan.hops, verifier: verifier, tokenKeys: tokenKeys)
@@ -113,23 +128,22 @@ final class Runtime {
     self.chain = chain
     do {
       try requestRemoteForwards(from: 0, chain: chain)
+      if plan.stdio == nil { try onReady(readyLines()) }
     } catch {
       closeListeners()
       chain.stop()
       throw error
     }
-    if let stdio = plan.stdio {
-      startStdio(stdio, chain: chain)
-    } else {
-      onReady(readyLines())
-    }
+    if let stdio = plan.stdio { startStdio(stdio, chain: chain) }
     let status = serve(signals: signals, chain: chain)
+    if showsStatus { Log.shared.removeOverlay() }
     closeListeners()
     for connection in pending { Socket.close(connection.fd) }
     pending.removeAll()
     for client in socksClients { Socket.close(client.connection.fd) }
     socksClients.removeAll()
     chain.stop()
+    Log.shared.flushSuppressed()
     return status
   }
 
@@ -149,21 +163,22 @@ final class Runtime {
   private func serve(signals: SignalPipe, chain: Chain) -> ExitStatus {
     var poller = Poller()
     while true {
+      runTimers()
       poller.reset()
       poller.add(signals.fd, read: true, write: false)
       poller.add(events.fd, read: true, write: false)
-      var sockets: [(fd: Int32, listener: LocalListener)] = []
-      for listener in listeners {
+      var sockets: [(fd: Int32, listener: LocalListener, counters: ForwardCounters)] = []
+      for (listener, counters) in zip(listeners, counters) {
         for fd in listener.sockets {
           poller.add(fd, read: true, write: false)
-          sockets.append((fd, listener))
+          sockets.append((fd, listener, counters))
         }
       }
       let socksStart = sockets.count + 2
       let socksPolled = socksClients
       for client in socksPolled { poller.add(client.connection.fd, read: true, write: false) }
       do {
-        try poller.wait(timeout: nextTimeout())
+        try poller.wait(timeout: Runtime.earliest(nextTimeout(), timerTimeout()))
       } catch {
         logError(nil, "main loop failed: \(error.description)")
         return .software
@@ -177,19 +192,31 @@ final class Runtime {
       }
       expireSOCKS()
       for (index, entry) in sockets.enumerated() where poller.readable(index + 2) {
-        acceptAll(entry.fd, entry.listener, chain: chain)
+        acceptAll(entry.fd, entry.listener, counters: entry.counters, chain: chain)
       }
       if let status = attemptRebuildIfDue(chain, signals: signals) { return status }
       expirePending()
     }
   }
 
+  /// SIGUSR1 logs a status snapshot; SIGINT, SIGTERM and SIGHUP stop fwd with status 0.
   private func handleSignals(_ signals: SignalPipe) -> ExitStatus? {
-    for number in signals.take() where number == SIGINT || number == SIGTERM {
-      logInfo(nil, "stopping on \(number == SIGINT ? "SIGINT" : "SIGTERM")")
+    for number in signals.take() {
+      if number == SIGUSR1 {
+        logSnapshot()
+        continue
+      }
+      logInfo(nil, "stopping on \(Self.signalName(number))")
       return .success
     }
     return nil
+  }
+
+  /// The sooner of two poll(2) timeouts, where -1 means none.
+  static func earliest(_ a: Int32, _ b: Int32) -> Int32 {
+    if a < 0 { return b }
+    if b < 0 { return a }
+    return min(a, b)
   }
 
   /// Turns lost-hop reports into a rebuild from the hop nearest the client, or into the end of
@@ -276,7 +303,9 @@ final class Runtime {
     }
   }
 
-  private func acceptAll(_ listenFD: Int32, _ listener: LocalListener, chain: Chain) {
+  private func acceptAll(
+    _ listenFD: Int32, _ listener: LocalListener, counters: ForwardCounters, chain: Chain
+  ) {
     while true {
       let client: Int32?
       do {
@@ -291,14 +320,25 @@ final class Runtime {
       nextConnectionID += 1
       let peer = Socket.peerAddress(client)
       let connection = PendingConnection(
-        fd: client, label: "conn \(id)", listener: listener, peer: peer, acceptedAt: Clock.monotonicMilliseconds())
+        fd: client, label: "conn \(id)", listener: listener, peer: peer, counters: counters,
+        acceptedAt: Clock.monotonicMilliseconds())
       logDebug(connection.label, "accepted from \(peer?.description ?? "?") on \(listener.spec.text)")
+      counters.connectionAccepted()
       if rebuild != nil {
         logDebug(connection.label, "waiting for the chain to be rebuilt")
         pending.append(connection)
       } else {
         forward(connection, chain: chain)
       }
+    }
+  }
+
+  private static func signalName(_ number: Int32) -> String {
+    switch number {
+    case SIGINT: "SIGINT"
+    case SIGTERM: "SIGTERM"
+    case SIGHUP: "SIGHUP"
+    default: "signal \(number)"
     }
   }
 
@@ -315,7 +355,13 @@ final class Runtime {
       startSOCKS(connection, chain: chain)
       return
     }
-    chain.last.open(ChannelRequest(label: connection.label, fd: connection.fd, target: target, completion: nil))
+    let counters = connection.counters
+    chain.last.open(
+      ChannelRequest(
+        label: connection.label, fd: connection.fd, target: target, counters: counters,
+        completion: { outcome in
+          if case .failure = outcome { counters.channelFailed() }
+        }))
   }
 
   private func hopLost(_ index: Int, _ serial: Int, _ reason: String) {

@@ -1,6 +1,6 @@
 /// fwd's exit statuses, one per failure class. Values follow sysexits.h where a class matches.
 public enum ExitStatus: Int32, CaseIterable, Sendable {
-  /// A clean stop (SIGINT, SIGTERM, or `--help`/`-V`).
+  /// A clean stop (SIGINT, SIGTERM, SIGHUP, or `--help`/`-V`).
   case success = 0
   /// A malformed command line: bad option, bad `-L` or hop spec.
   case usage = 64

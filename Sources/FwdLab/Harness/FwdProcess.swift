@@ -16,9 +16,13 @@ public final class FwdProcess: @unchecked Sendable {
   ///   - unsetEnvironment: variables removed from it, e.g. SSH_AUTH_SOCK.
   ///   - standardInput: with true, stdin is a pipe fed by `writeToStandardInput`; otherwise
   ///     /dev/null.
+  ///   - standardError: a descriptor to give fwd as stderr in place of the collecting pipe, e.g.
+  ///     a pseudo-terminal's secondary side; `standardError` then stays empty. The caller keeps
+  ///     ownership of it.
   public init(
     arguments: [String], environment: [String: String] = [:], unsetEnvironment: [String] = [],
-    standardInput: Bool = false, binary: String = FwdBinary.path
+    standardInput: Bool = false, standardError errorDescriptor: Int32? = nil,
+    binary: String = FwdBinary.path
   ) throws {
     self.arguments = arguments
     guard access(binary, X_OK) == 0 else {
@@ -44,7 +48,7 @@ public final class FwdProcess: @unchecked Sendable {
       child = try ChildProcess(
         executable: binary, arguments: arguments, environment: fullEnvironment,
         standardInput: standardInput ? inputPipe[0] : nil, standardOutput: outputPipe[1],
-        standardError: errorPipe[1])
+        standardError: errorDescriptor ?? errorPipe[1])
     } catch {
       for fd in [outputPipe[0], errorPipe[0], inputPipe[1]] where fd >= 0 { close(fd) }
       throw error
