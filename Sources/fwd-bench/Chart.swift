@@ -31,14 +31,26 @@ struct Chart {
     }
   }
 
+  /// The chart's title, with the load average when other processes competed for the CPU.
+  var title: String {
+    var text =
+      "fwd / ssh -J, median of \(roundsText(results.settings.rounds)) (1.0 = same as ssh; "
+      + "bars start at 1.0)"
+    if let load = results.loadAverages.max(), load >= Double(results.machine.cores) / 2 {
+      text +=
+        "\\nnoisy: 1-minute load average up to \(formatted(load, digits: 1)) on "
+        + "\(results.machine.cores) cores during the run"
+    }
+    return text
+  }
+
   /// Returns the gnuplot script, with the data inline.
   func script(output: String) -> String {
     let variants = results.sshVariants
     var lines = [
       "set terminal pngcairo size 1400,620 font 'sans,11'",
       "set output '\(output)'",
-      "set multiplot layout 1,2 title 'fwd / ssh -J, median of "
-        + "\(roundsText(results.settings.rounds)) (1.0 = same as ssh; bars start at 1.0)'",
+      "set multiplot layout 1,2 title \"\(title)\"",
       "set style fill solid 0.85 border -1",
       "set logscale y 2",
       "set grid ytics",
@@ -92,9 +104,10 @@ struct Chart {
           + ":(sprintf('%.2f', $\(column))) with labels font ',9' notitle")
     }
     let targetColumn = 3 + variants.count
+    // A horizontal line across the figure's bars marks the target.
     plots.append(
-      "\(block) using 1:\(targetColumn):xtic(2) with points pt 9 ps 2 lc rgb 'black' "
-        + "title 'target'")
+      "\(block) using 1:\(targetColumn):(0.45):xtic(2) with xerrorbars pt 7 ps 0.5 lw 2 "
+        + "lc rgb 'black' title 'target'")
     return data + [
       "set title '\(title)'",
       "set xrange [-0.6:\(formatted(Double(figures.count) - 0.4, digits: 1))]",

@@ -21,13 +21,12 @@ struct Measurements {
 /// running tunnel.
 struct Session {
   let lab: Lab
+  /// The echo, sink and source services that every workload reaches, directly or through a
+  /// tunnel.
+  let services: ServicePorts
   let settings: BenchSettings
   /// The SHA-256 of a single-stream download and of one parallel stream.
   let expectedSHA256: (single: String, stream: String)
-
-  var services: ServicePorts {
-    ServicePorts(echo: lab.echoPort, sink: lab.sinkPort, source: lab.sourcePort)
-  }
 
   /// Starts `tool`, measures every figure through it, and stops it.
   func measure(_ tool: TunnelTool) -> Measurements {
