@@ -41,6 +41,7 @@ struct Launch {
     try checkScriptOptions()
     let config = try SSHConfig.load(configFile: invocation.configFile)
     let chain = try ChainPlan.resolve(invocation, config: config)
+    applyConfigLogLevel(chain.destination.settings.logLevel)
     if invocation.printConfig {
       printConfig(chain)
       return .success
@@ -149,6 +150,11 @@ struct Launch {
       FwdMain.writeStandardOutput(lines)
       return
     }
+    // Leave the terminal's session before the parent can exit. A parent that leads the
+    // session (fwd run by script(1), or as `ssh -t host fwd -f ...`) hangs up the terminal
+    // when it exits, and the kernel then sends SIGHUP to the terminal's foreground process
+    // group, which this process is in until setsid.
+    _ = setsid()
     reporter.ready(lines)
     if invocation.logFile != nil {
       // Every log line goes to the -E file, so the background process lets go of the caller's
@@ -175,6 +181,20 @@ struct Launch {
         throw FwdError(.usage, "-E \(path): cannot open the log file: \(String(cString: strerror(errno)))")
       }
       Log.shared.redirect(to: fd)
+    }
+  }
+
+  /// Applies the destination's LogLevel when neither `-q` nor `-v` was given, because the
+  /// command line wins over the config in ssh as well.
+  private func applyConfigLogLevel(_ level: SSHLogLevel) {
+    guard !invocation.quiet, invocation.verbosity == 0 else { return }
+    switch level {
+    case .quiet: Log.shared.level = .quiet
+    case .fatal, .error: Log.shared.level = .error
+    case .info, .verbose: Log.shared.level = .info
+    case .debug1: Log.shared.level = .debug1
+    case .debug2: Log.shared.level = .debug2
+    case .debug3: Log.shared.level = .debug3
     }
   }
 

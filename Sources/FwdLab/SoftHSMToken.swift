@@ -40,6 +40,20 @@ public final class SoftHSMToken {
     public let id: [UInt8]
     /// The public key as an authorized_keys line (`ssh-rsa` for RSA).
     public let authorizedKey: String
+
+    /// The fingerprint sshd logs when it accepts the key, e.g. "SHA256:…".
+    public var fingerprint: String? { SoftHSMToken.fingerprint(ofAuthorizedKey: authorizedKey) }
+  }
+
+  /// Returns OpenSSH's SHA256 fingerprint of an authorized_keys line: "SHA256:" and the
+  /// unpadded base64 of the SHA-256 of the key blob. Nil when the line has no base64 blob.
+  public static func fingerprint(ofAuthorizedKey line: String) -> String? {
+    let fields = line.split(separator: " ")
+    guard fields.count >= 2, let blob = Data(base64Encoded: String(fields[1])) else { return nil }
+    var digest = SHA256()
+    digest.update(blob)
+    let text = Data(digest.finalize()).base64EncodedString()
+    return "SHA256:" + text.replacingOccurrences(of: "=", with: "")
   }
 
   public let directory: URL
@@ -97,6 +111,19 @@ public final class SoftHSMToken {
     return path
   }
 
+  /// Logs in once with the user PIN. SoftHSM 2.6.1 sets CKF_USER_PIN_COUNT_LOW after a wrong
+  /// PIN and keeps it in the token's files until a login succeeds, so this clears it.
+  public func logInOnce() throws {
+    // pkcs11-tool reads `env:NAME` from the environment, so the PIN stays off its arguments.
+    try run(
+      "/usr/bin/pkcs11-tool",
+      [
+        "--module", SoftHSMToken.modulePath, "--token-label", label, "--login", "--pin",
+        "env:FWD_SOFTHSM_PIN", "--list-objects",
+      ],
+      environment: ["FWD_SOFTHSM_PIN": userPIN])
+  }
+
   private func generate(_ type: KeyType) throws -> Key {
     let id = type.id.map { String(format: "%02x", $0) }.joined()
     try run(
@@ -144,14 +171,18 @@ public final class SoftHSMToken {
     String((0..<count).map { _ in "0123456789".randomElement() ?? "0" })
   }
 
-  /// Runs a tool with this token's environment and returns its standard output. A failure
-  /// reports the tool and its stderr, never the arguments, which hold PINs.
+  /// Runs a tool with this token's environment and the variables in `extra`, and returns its
+  /// standard output. A failure reports the tool and its stderr, never the arguments, which
+  /// hold PINs.
   @discardableResult
-  private func run(_ tool: String, _ arguments: [String]) throws -> String {
+  private func run(
+    _ tool: String, _ arguments: [String], environment extra: [String: String] = [:]
+  ) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: tool)
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+      .merging(extra) { $1 }
     let output = Pipe()
     let errors = Pipe()
     process.standardOutput = output

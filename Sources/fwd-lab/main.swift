@@ -7,9 +7,11 @@ let usage = """
   usage: fwd-lab demo --fwd PATH
          fwd-lab up [--hosts NAME,NAME,...]
 
-  demo  starts hosts build and sign, runs `fwd -J build sign -L P:localhost:P` (P is 4444 when
-        free), sends one request through the forward and prints the answer; exits 0 only when
-        the answer came back through fwd.
+  demo  starts hosts build and sign, which accept only the key of a SoftHSM token made for the
+        demo, prints the token's PIN, runs `fwd -I SOFTHSM -J build sign -L P:localhost:P -v`
+        (P is 4444 when free), sends one request through the forward and prints the answer.
+        fwd asks for the PIN on the terminal when stdin is one, else the demo passes it with
+        --pin-fd. Exits 0 only when the answer came back through fwd after one token login.
   up    starts a lab (default hosts build,sign,deep) and prints key=value lines: the lab
         directory, ssh_config, known_hosts, user key, host ports and service ports, then
         ready=1. Runs until SIGINT or SIGTERM, then stops everything.

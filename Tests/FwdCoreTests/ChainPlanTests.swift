@@ -147,22 +147,54 @@ import Testing
 
   @Test func identityFilesApplyUnlessConfigured() throws {
     let chain = try plan(
-      ["-i", "/cli/key", "-J", "plain,keyed", "dest"],
+      ["-i", "/etc/hostname", "-J", "plain,keyed", "dest"],
       userConfig: "Host keyed\n  IdentityFile /cfg/keyed\nHost dest\n  IdentityFile /cfg/dest\n")
-    #expect(chain.hops[0].settings.identityFiles == ["/cli/key"])
+    #expect(chain.hops[0].settings.identityFiles == ["/etc/hostname"])
     #expect(chain.hops[1].settings.identityFiles == ["/cfg/keyed"])
     // On the destination ssh adds -i files first and keeps the config's as well.
-    #expect(chain.hops[2].settings.identityFiles == ["/cli/key", "/cfg/dest"])
+    #expect(chain.hops[2].settings.identityFiles == ["/etc/hostname", "/cfg/dest"])
+  }
+
+  @Test func missingIdentityFilesAreDropped() throws {
+    let chain = try plan(
+      ["-i", "/nonexistent/fwd-key", "-i", "pkcs11:object=card", "-i", "/etc/hostname", "dest"],
+      userConfig: "")
+    #expect(chain.destination.settings.identityFiles == ["pkcs11:object=card", "/etc/hostname"])
   }
 
   @Test func optionsWinOnlyOnDestination() throws {
     let chain = try plan(
-      ["-o", "ConnectTimeout=5", "-o", "User=cli", "-J", "jump", "dest"],
+      ["-o", "ConnectTimeout=5", "-o", "BatchMode=yes", "-J", "jump", "dest"],
       userConfig: "Host jump dest\n  ConnectTimeout 9\n")
     #expect(chain.hops[0].settings.connectTimeout == 9)
-    #expect(chain.hops[0].settings.user == "cli")
+    #expect(chain.hops[0].settings.batchMode)
     #expect(chain.hops[1].settings.connectTimeout == 5)
-    #expect(chain.hops[1].settings.user == "cli")
+    #expect(chain.hops[1].settings.batchMode)
+  }
+
+  @Test func hopNamingOptionsOnDestinationOnly() throws {
+    let chain = try plan(
+      [
+        "-o", "User=cli", "-o", "Port=2222", "-o", "HostName=10.9.9.9", "-o", "HostKeyAlias=a",
+        "-o", "ProxyJump=jump", "-o", "ProxyCommand=nc %h %p", "-o", "LocalForward=1 h:2",
+        "-o", "StrictHostKeyChecking=accept-new", "dest",
+      ], userConfig: "")
+    #expect(chain.hops.map(\.name) == ["jump", "dest"])
+    let jump = chain.hops[0].settings
+    #expect(jump.user == "tester")
+    #expect(jump.port == 22)
+    #expect(jump.hostName == "jump")
+    #expect(jump.hostKeyAlias == nil)
+    #expect(jump.proxyJump.isEmpty)
+    #expect(jump.proxyCommand == nil)
+    #expect(jump.localForwards.isEmpty)
+    #expect(jump.strictHostKeyChecking == .acceptNew)
+    let destination = chain.destination.settings
+    #expect(destination.user == "cli")
+    #expect(destination.port == 2222)
+    #expect(destination.hostName == "10.9.9.9")
+    #expect(destination.hostKeyAlias == "a")
+    #expect(destination.localForwards.count == 1)
   }
 
   @Test func pkcs11AndAddressFamilyPrecedence() throws {

@@ -36,7 +36,9 @@ import Testing
   }
 
   /// Valid values for options whose argument is not a number.
-  static let sampleArguments = ["-L": "1:h:2", "-o": "Port=22"]
+  static let sampleArguments = [
+    "-L": "1:h:2", "-R": "1:h:2", "-H": "jump:1:h:2", "-W": "h:22", "-D": "1080", "-o": "Port=22",
+  ]
 
   static func spellings(_ option: OptionSpec) -> [String] {
     var result: [String] = []

@@ -211,6 +211,25 @@ import Testing
     #expect(types == ["ecdsa-sha2-nistp256", "ssh-ed25519"])
   }
 
+  /// As in ssh 9.2, the type of a revoked key comes last, so the handshake picks a key type
+  /// that can pass.
+  @Test func revokedKeyTypesComeLast() {
+    let revokedFirst = knownHosts([
+      Support.line("build", ed25519), Support.line("build", ecdsa),
+      Support.line("build", ed25519, marker: "@revoked"), Support.line("build", rsa),
+    ])
+    #expect(
+      revokedFirst.knownKeyTypes(host: "build", port: 22) == [
+        "ecdsa-sha2-nistp256", "ssh-rsa", "ssh-ed25519",
+      ])
+    let anotherKey = knownHosts([
+      Support.line("build", ed25519), Support.line("build", ed25519, marker: "@revoked"),
+      Support.line("build", ecdsa), Support.line("build", otherEd25519),
+    ])
+    #expect(
+      anotherKey.knownKeyTypes(host: "build", port: 22) == ["ecdsa-sha2-nistp256", "ssh-ed25519"])
+  }
+
   @Test func keyTypesFallBackToPortlessName() {
     let hosts = knownHosts([Support.line("127.0.0.1", ed25519)])
     #expect(hosts.knownKeyTypes(host: "127.0.0.1", port: 2202) == ["ssh-ed25519"])

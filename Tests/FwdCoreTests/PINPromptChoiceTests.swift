@@ -50,7 +50,10 @@ import Testing
   @Test(
     arguments: [
       (0, nil),
-      (PKCS11TokenInfo.Flag.userPINCountLow, "a wrong PIN was entered before: few attempts remain"),
+      (
+        PKCS11TokenInfo.Flag.userPINCountLow,
+        "a wrong PIN was entered since the last successful login"
+      ),
       (
         PKCS11TokenInfo.Flag.userPINCountLow | PKCS11TokenInfo.Flag.userPINFinalTry,
         "one attempt left before the PIN locks"

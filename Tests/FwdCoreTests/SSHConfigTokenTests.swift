@@ -80,11 +80,12 @@ import Testing
     #expect(settings.hostArgument == "Web1")
   }
 
+  /// Names are lowercased; numeric addresses take getnameinfo's standard form, as in ssh 9.2.
   @Test(arguments: [
-    ("10.0.0.1", "10.0.0.1"), ("FE80::1", "FE80::1"), ("fe80::1%%ETH0", "fe80::1%ETH0"),
-    ("Build.Example.Org", "build.example.org"),
+    ("10.0.0.1", "10.0.0.1"), ("FE80::0001", "fe80::1"), ("127.1", "127.0.0.1"),
+    ("fe80::1%%ETH0", "fe80::1%ETH0"), ("Build.Example.Org", "build.example.org"),
   ])
-  func onlyNamesAreLowercased(_ name: String, _ expected: String) throws {
+  func hostNameCaseAndAddressForm(_ name: String, _ expected: String) throws {
     let settings = try ConfigFixture().resolve("t", userConfig: "HostName \(name)\n")
     #expect(settings.hostName == expected)
   }

@@ -210,6 +210,15 @@ import Testing
     #expect(demo.lab["sign"].address == "::1")
     let config = try String(contentsOfFile: demo.lab.sshConfigPath, encoding: .utf8)
     #expect(config.contains("Host sign\n  HostName ::1\n"))
+    let demoConfig = try String(contentsOfFile: demo.sshConfigPath, encoding: .utf8)
+    #expect(!demoConfig.contains("IdentityFile"))
+    for host in ["build", "sign"] {
+      let authorized = try String(
+        contentsOfFile: demo.lab[host].authorizedKeysPath, encoding: .utf8)
+      #expect(authorized == demo.token.keys.map { $0.authorizedKey + "\n" }.joined(), "\(host)")
+    }
+    // The demo hosts accept only the token key; ssh here uses the lab's file key instead.
+    try demo.lab.authorizeKey(demo.lab.userKey.publicKey)
 
     let ssh = try Self.startSSHForwards(
       config: demo.lab.sshConfigPath,

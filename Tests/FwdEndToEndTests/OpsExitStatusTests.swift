@@ -93,7 +93,7 @@ import Testing
   @Test func lostFirstHopExits75() throws {
     let lab = try Lab(hostNames: ["build", "sign"])
     defer { lab.shutdown() }
-    let fwd = try Ops.start(Ops.echoForward(lab, through: ["build", "sign"]))
+    let fwd = try Ops.start(["--no-rebuild"] + Ops.echoForward(lab, through: ["build", "sign"]))
     let ready = try fwd.waitForReadyLines()
     #expect(try Ops.echoLine(port: ready[0].listenPort) == "ping")
 

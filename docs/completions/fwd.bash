@@ -22,8 +22,9 @@ _fwd_hosts() {
 _fwd() {
   local cur=${COMP_WORDS[COMP_CWORD]}
   local prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local options="-4 -6 -N -f -G -q -v -V --version -E -F -I -i -J -L -l -o -p
-    --pidfile --ready-fd --status --pin-fd --pin-file --pin-allow-final-try -h --help"
+  local options="-4 -6 -N -f -G -g -q -v -V --version -D -E -F -I -i -J -L -H -l -o -R -W -p
+    --pidfile --ready-fd --no-rebuild --rebuild-attempts --status --pin-fd --pin-file
+    --pin-allow-final-try -h --help"
   COMPREPLY=()
 
   case $prev in
@@ -39,7 +40,7 @@ _fwd() {
       COMPREPLY=($(compgen -P "$done" -W "$(_fwd_hosts)" -- "${cur##*,}"))
       return
       ;;
-    -L | -l | -o | -p | --ready-fd | --pin-fd)
+    -L | -l | -o | -p | -D | -R | -H | -W | --ready-fd | --pin-fd | --rebuild-attempts)
       # Free-form values: nothing to offer.
       return
       ;;

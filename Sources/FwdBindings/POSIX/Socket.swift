@@ -86,6 +86,23 @@ public struct SocketAddress: CustomStringConvertible, Sendable {
     }
   }
 
+  /// Returns a numeric address in getnameinfo's standard form (`127.1` gives `127.0.0.1`,
+  /// `FE80::0001` gives `fe80::1`), or nil when `text` is not a numeric address. Makes no
+  /// DNS query.
+  public static func numericHost(_ text: String) -> String? {
+    var hints = addrinfo()
+    hints.ai_flags = AI_NUMERICHOST
+    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+    var result: UnsafeMutablePointer<addrinfo>? = nil
+    guard getaddrinfo(text, nil, &hints, &result) == 0, let info = result else { return nil }
+    defer { freeaddrinfo(result) }
+    var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+    let status = getnameinfo(
+      info.pointee.ai_addr, info.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0,
+      NI_NUMERICHOST)
+    return status == 0 ? String(cString: buffer) : nil
+  }
+
   /// Resolves `host` and `port` with getaddrinfo. `passive` asks for addresses to bind
   /// (a nil host then means every address).
   public static func resolve(host: String?, port: Int, family: Int32 = AF_UNSPEC, passive: Bool = false)
@@ -152,11 +169,15 @@ public enum Socket {
   }
 
   /// Connects to one address, waiting at most `timeout` milliseconds (negative waits forever).
+  /// With `local`, the socket is bound to that address first (its port may be 0).
   /// Returns a non-blocking, close-on-exec socket.
-  public static func connect(to address: SocketAddress, timeout: Int32) throws(SystemError) -> Int32 {
+  public static func connect(
+    to address: SocketAddress, timeout: Int32, from local: SocketAddress? = nil
+  ) throws(SystemError) -> Int32 {
     let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     if fd < 0 { throw SystemError("socket") }
     do throws(SystemError) {
+      if let local, local.withSockaddr({ bind(fd, $0, $1) }) != 0 { throw SystemError("bind") }
       try setNonBlocking(fd)
       let status = address.withSockaddr { Glibc.connect(fd, $0, $1) }
       if status != 0 {

@@ -54,6 +54,12 @@ public final class SSHSession {
     return (0..<Int(count)).compactMap { list[$0].map { String(cString: $0) } }
   }
 
+  /// Returns the algorithms libssh2 supports for one method kind, without a connection.
+  public static func supportedMethods(_ kind: SSHMethodKind) -> [String] {
+    guard let session = try? SSHSession(socket: -1) else { return [] }
+    return session.supportedMethods(kind)
+  }
+
   /// Returns the algorithm negotiated for one method kind, once the handshake is done.
   public func negotiatedMethod(_ kind: SSHMethodKind) -> String? {
     libssh2_session_methods(raw, kind.rawValue).map { String(cString: $0) }

@@ -42,7 +42,10 @@ struct SmartcardLogin {
       if flags.userPINFinalTry && !reader.isInteractive && !allowFinalTry {
         throw finalTryError(reader)
       }
-      if let notice, !reader.isInteractive { logInfo(tokenName, notice) }
+      // A non-interactive source has one attempt, so this logs once.
+      if !reader.isInteractive, let warning = SmartcardLogin.retryWarning(flags) {
+        logInfo(tokenName, warning)
+      }
       let pin = try reader.readPIN(token: token.label, notice: notice)
       if pin.isEmpty {
         // An empty line is taken as a cancel, so a stray Enter costs no attempt.
@@ -51,7 +54,8 @@ struct SmartcardLogin {
       let fingerprint = pin.fingerprint(key: salt)
       if rejected.contains(fingerprint) {
         pin.wipe()
-        notice = join("This PIN was already rejected and was not sent again.", flags)
+        notice = SmartcardLogin.afterWrongPIN(
+          "This PIN was already rejected and was not sent again.", flags)
         continue
       }
       do {
@@ -67,7 +71,7 @@ struct SmartcardLogin {
       rejected.append(fingerprint)
       flags = (try? module.tokenInfo(slot: token.slot)) ?? flags
       if flags.userPINLocked { throw lockedError(afterWrongPIN: true) }
-      notice = join("Wrong PIN.", flags)
+      notice = SmartcardLogin.afterWrongPIN("Wrong PIN.", flags)
     }
     throw wrongPINError(reader, flags)
   }
@@ -89,20 +93,28 @@ struct SmartcardLogin {
   }
 
   /// Returns the warning the token's retry flags call for, or nil when no wrong PIN is on
-  /// record. Tokens without a retry counter (SoftHSM 2.6) never set these flags.
+  /// record. PKCS#11 defines CKF_USER_PIN_COUNT_LOW as "a wrong PIN was entered at least once
+  /// since the last successful login", so the warning states that and not how many tries remain.
+  /// SoftHSM 2.6.1 sets that flag after a wrong PIN but never the final-try or locked flags.
   static func retryWarning(_ token: PKCS11TokenInfo) -> String? {
     if token.userPINFinalTry { return "one attempt left before the PIN locks" }
-    if token.userPINCountLow { return "a wrong PIN was entered before: few attempts remain" }
+    if token.userPINCountLow { return "a wrong PIN was entered since the last successful login" }
     return nil
   }
 
   /// Returns the retry warning as a sentence to show before a prompt.
   static func retryNotice(_ token: PKCS11TokenInfo) -> String? {
-    retryWarning(token).map { $0.prefix(1).uppercased() + $0.dropFirst() + "." }
+    retryWarning(token).map(sentence)
   }
 
-  private func join(_ text: String, _ flags: PKCS11TokenInfo) -> String {
-    SmartcardLogin.retryNotice(flags).map { text + " " + $0 } ?? text
+  /// Returns `text` followed by the final-try warning when the token reports one. The
+  /// count-low warning is left out because it only repeats that a wrong PIN was just entered.
+  static func afterWrongPIN(_ text: String, _ flags: PKCS11TokenInfo) -> String {
+    flags.userPINFinalTry ? text + " " + sentence("one attempt left before the PIN locks") : text
+  }
+
+  private static func sentence(_ text: String) -> String {
+    text.prefix(1).uppercased() + text.dropFirst() + "."
   }
 
   private func lockedError(afterWrongPIN: Bool) -> FwdError {
@@ -125,7 +137,7 @@ struct SmartcardLogin {
       reader.isInteractive
       ? "after \(SmartcardLogin.interactiveAttempts) prompts"
       : "from \(reader.sourceName), not tried again"
-    let warning = SmartcardLogin.retryWarning(flags).map { ": " + $0 } ?? ""
+    let warning = flags.userPINFinalTry ? ": one attempt left before the PIN locks" : ""
     return FwdError(
       .authentication,
       "\(tokenName): login failed: wrong PIN (CKR_PIN_INCORRECT) \(tries)\(warning)")

@@ -12,6 +12,8 @@ final class Chain {
   private(set) var hops: [HopLoop] = []
   /// The socket each hop's session reads and writes, closed after the hop's loop ends.
   private var sessionSockets: [Int32] = []
+  /// The first hop's ProxyCommand, when it has one; ended after its socket is closed.
+  private var proxyCommand: ProxyCommandProcess?
 
   /// Called on a hop's thread when its session is lost, with the hop index, the hop loop's
   /// serial (to tell a current hop from one already replaced) and what was seen.
@@ -51,18 +53,31 @@ final class Chain {
     index < serials.count && serials[index] == serial
   }
 
+  /// Freed heap memory the process keeps instead of returning it to the kernel: 16 channel
+  /// windows (libssh2's default is 2 MiB) of received packets, which libssh2 frees and
+  /// allocates again at the rate data flows.
+  static let retainedHeapBytes: Int32 = 32 << 20
+
   /// Connects and authenticates the hops from `start` on, in order; hops before `start` must
   /// be up. On failure stops the hops this call started.
   func establish(from start: Int = 0) throws(FwdError) {
     precondition(start == hops.count, "hops before \(start) must be up and no later hop")
+    if start == 0 && !Heap.retainFreedMemory(upTo: Chain.retainedHeapBytes) {
+      logDebug(nil, "mallopt(M_TRIM_THRESHOLD) failed; freed packets go back to the kernel")
+    }
     do throws(FwdError) {
       for index in start..<targets.count {
         let target = targets[index]
         let socket = index == 0 ? try connectFirstHop(target) : try tunnel(to: target, through: hops[index - 1])
         sessionSockets.append(socket)
         let keys = target.usesToken ? tokenKeys : []
-        let connector = HopConnector(target: target, verifier: verifier, tokenKeys: keys, cancelFD: cancelFD)
-        let session = try connector.establish(socket: socket)
+        let session: SSHSession
+        do {
+          session = try HopConnector(target: target, verifier: verifier, tokenKeys: keys, cancelFD: cancelFD)
+            .establish(socket: socket)
+        } catch {
+          throw explainProxyCommandExit(error, hop: index)
+        }
         let loop: HopLoop
         do {
           loop = try HopLoop(name: target.name, session: session)
@@ -104,31 +119,51 @@ final class Chain {
     while sessionSockets.count > start {
       Socket.close(sessionSockets.removeLast())
     }
+    if start == 0, let proxyCommand {
+      proxyCommand.stop()
+      let ending = proxyCommand.exitIfEnded() ?? "ended"
+      logDebug(targets[0].name, "ProxyCommand (PID \(proxyCommand.pid)) \(ending)")
+      self.proxyCommand = nil
+    }
   }
 
+  /// Returns a socket to the first hop: a TCP connection, or the ProxyCommand's stdin and
+  /// stdout when it has one.
   private func connectFirstHop(_ target: HopTarget) throws(FwdError) -> Int32 {
-    let addresses: [SocketAddress]
+    if let command = target.proxyCommand {
+      return try startProxyCommand(command, target)
+    }
+    return try TCPDialer(target: target).connect()
+  }
+
+  /// Starts the first hop's ProxyCommand and returns fwd's end of its stdin and stdout.
+  private func startProxyCommand(_ command: String, _ target: HopTarget) throws(FwdError)
+    -> Int32
+  {
     do {
-      addresses = try SocketAddress.resolve(host: target.hostName, port: target.port, family: target.addressFamily)
+      let process = try ProxyCommandProcess.start(command: command)
+      proxyCommand = process
+      logDebug(target.name, "started ProxyCommand '\(command)' as PID \(process.pid)")
+      return process.socket
     } catch {
-      throw FwdError(.connection, "\(target.label): could not resolve hostname \(target.hostName): \(error.reason); check HostName in ssh_config")
+      throw FwdError(
+        .connection,
+        "\(target.label): cannot start ProxyCommand '\(command)': \(error.description)")
     }
-    let timeout = Int32((target.connectTimeout ?? 0) * 1000)
-    var lastError: SystemError?
-    for address in addresses {
-      do {
-        let fd = try Socket.connect(to: address, timeout: timeout > 0 ? timeout : -1)
-        Socket.setNoDelay(fd)
-        Socket.setKeepAlive(fd, target.tcpKeepAlive)
-        logDebug(target.name, "connected to \(address)")
-        return fd
-      } catch {
-        logDebug(target.name, "connect to \(address) failed: \(error.reason)")
-        lastError = error
+  }
+
+  /// Adds how the ProxyCommand ended to a first-hop failure, when it has ended: a command
+  /// that fails (such as one not found) shows up in libssh2 only as a closed connection.
+  private func explainProxyCommandExit(_ error: FwdError, hop: Int) -> FwdError {
+    guard hop == 0, error.status == .connection, let proxyCommand else { return error }
+    // A command that is exiting may need a moment to become a zombie.
+    for _ in 0..<50 {
+      if let ended = proxyCommand.exitIfEnded() {
+        return FwdError(error.status, "\(error.message) (ProxyCommand \(ended))")
       }
+      usleep(10_000)
     }
-    let reason = lastError.map { $0.reason } ?? "no address"
-    throw FwdError(.connection, "\(target.label): connect failed: \(reason); check that sshd runs there and the Port is right")
+    return error
   }
 
   /// Opens a direct-tcpip channel through `previous` to the target's SSH port and returns the

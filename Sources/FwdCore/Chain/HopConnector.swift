@@ -20,6 +20,7 @@ struct HopConnector {
     } catch {
       throw FwdError(.software, "\(target.label): \(error.message)")
     }
+    try applyAlgorithmPreferences(session)
     try preferKnownHostKeyTypes(session)
 
     let timeout = target.connectTimeout ?? HopConnector.defaultHandshakeTimeout
@@ -49,17 +50,43 @@ struct HopConnector {
     return session
   }
 
+  /// Sets Ciphers, MACs and KexAlgorithms. HostKeyAlgorithms is set with the known_hosts
+  /// order in `preferKnownHostKeyTypes`.
+  private func applyAlgorithmPreferences(_ session: SSHSession) throws(FwdError) {
+    for setting in target.algorithms where setting.keyword != .hostKeyAlgorithms {
+      let kinds = setting.keyword.methodKinds
+      let list = try setting.resolve(supported: session.supportedMethods(kinds[0]))
+      for kind in kinds {
+        try setPreference(session, kind, list, keyword: setting.keyword)
+      }
+    }
+  }
+
+  /// Sets the host-key preference: key types known_hosts lists for the hop first, then the
+  /// other allowed types. The allowed types are HostKeyAlgorithms, or all libssh2 supports.
   private func preferKnownHostKeyTypes(_ session: SSHSession) throws(FwdError) {
     let supported = session.supportedMethods(.hostKey)
-    let known = verifier.knownKeyTypes(for: target).filter { supported.contains($0) }
-    guard !known.isEmpty else { return }
-    let order = known + supported.filter { !known.contains($0) }
+    let setting = target.algorithm(.hostKeyAlgorithms)
+    let allowed = try setting?.resolve(supported: supported) ?? supported
+    let known = verifier.knownKeyTypes(for: target).filter { allowed.contains($0) }
+    guard !known.isEmpty || setting != nil else { return }
+    let order = known + allowed.filter { !known.contains($0) }
+    try setPreference(session, .hostKey, order, keyword: .hostKeyAlgorithms)
+  }
+
+  private func setPreference(
+    _ session: SSHSession, _ kind: SSHMethodKind, _ list: [String],
+    keyword: AlgorithmSetting.Keyword
+  ) throws(FwdError) {
+    let text = list.joined(separator: ",")
     do {
-      try session.setMethodPreference(.hostKey, order.joined(separator: ","))
-      logDebug2(target.name, "host key preference: \(order.joined(separator: ","))")
+      try session.setMethodPreference(kind, text)
     } catch {
-      logDebug(target.name, "host key preference not set: \(error.message)")
+      throw FwdError(
+        .software,
+        "\(target.label): setting \(keyword.rawValue) to '\(text)' failed: \(error.message)")
     }
+    logDebug2(target.name, "\(keyword.rawValue) preference (\(kind)): \(text)")
   }
 
   private func handshakeFailure(_ error: SSHError) -> FwdError {

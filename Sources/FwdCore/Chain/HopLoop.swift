@@ -170,11 +170,17 @@ final class HopLoop {
 
       poller.reset()
       poller.add(wakeup.fd, read: true, write: false)
-      let directions = session.blockDirections
-      let drains = drainChannel != nil || relays.contains { $0.canDrainSession } || opening != nil
-      poller.add(session.socket, read: drains, write: blockedRelay != nil || directions.outbound)
-      for relay in relays where blockedRelay == nil || relay === blockedRelay {
-        poller.add(relay.fd, read: relay.wantsSocketRead, write: relay.wantsSocketWrite)
+      if blockedRelay != nil || session.blockDirections.outbound {
+        // Until the interrupted send completes nothing else may use the session, so any other
+        // readiness would only wake the loop to find nothing it can do.
+        poller.add(session.socket, read: false, write: true)
+      } else {
+        let drains = drainChannel != nil || relays.contains { $0.canDrainSession } || opening != nil
+        poller.add(session.socket, read: drains, write: false)
+        // A closing relay's socket is already closed and its number may belong to a new one.
+        for relay in relays where relay.wantsSocketRead || relay.wantsSocketWrite {
+          poller.add(relay.fd, read: relay.wantsSocketRead, write: relay.wantsSocketWrite)
+        }
       }
       do {
         try poller.wait(timeout: keepaliveTimeout())

@@ -36,6 +36,15 @@ public struct HopTarget: Sendable {
   public var usesToken: Bool
   /// AF_UNSPEC, AF_INET or AF_INET6.
   public var addressFamily: Int32
+  /// The shell command whose stdin and stdout carry the first hop in place of a TCP
+  /// connection (ProxyCommand with `%h %n %p %r` expanded), or nil. Used on the first hop only.
+  public var proxyCommand: String?
+  /// TCP connection attempts to the first hop, one second apart (ConnectionAttempts).
+  public var connectionAttempts: Int
+  /// The local address the first hop's socket is bound to before it connects (BindAddress).
+  public var bindAddress: String?
+  /// Ciphers, MACs, KexAlgorithms and HostKeyAlgorithms, as set for this hop.
+  public var algorithms: [AlgorithmSetting]
 
   public init(name: String, hostName: String, port: Int, user: String) {
     self.name = name
@@ -59,6 +68,15 @@ public struct HopTarget: Sendable {
     jumpHostName = nil
     usesToken = false
     addressFamily = 0
+    proxyCommand = nil
+    connectionAttempts = 1
+    bindAddress = nil
+    algorithms = []
+  }
+
+  /// Returns the value set for one algorithm keyword, or nil when libssh2's default applies.
+  func algorithm(_ keyword: AlgorithmSetting.Keyword) -> AlgorithmSetting? {
+    algorithms.first { $0.keyword == keyword }
   }
 
   public static let defaultServerAliveInterval = 15

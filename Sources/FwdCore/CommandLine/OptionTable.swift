@@ -134,7 +134,8 @@ public enum OptionTable {
       help: """
         Set an ssh_config option, as Keyword=value or 'Keyword value'. Repeat for more \
         options. Applies to the destination, and to each jump host whose config does not \
-        set the keyword.
+        set the keyword, except HostName, Port, User, HostKeyAlias, ProxyJump, \
+        ProxyCommand and the forwards, which apply to the destination only.
         """),
     OptionSpec(
       "R", argument: "[bind_address:]port:host:hostport", action: .remoteForward,

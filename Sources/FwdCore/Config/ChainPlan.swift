@@ -1,3 +1,5 @@
+import Glibc
+
 /// One hop of a chain: the host as typed and its resolved settings.
 public struct ResolvedHop: Sendable {
   /// The hop as written on the command line or in ProxyJump, with its `user@` and `:port`.
@@ -24,6 +26,8 @@ public struct ResolvedHop: Sendable {
 ///   matching block, `Host *` included) keeps the config's value, and the command-line value
 ///   only fills keywords left unset. For IdentityFile, any config IdentityFile for the jump
 ///   host means the `-i` files are not added to it.
+/// - `-o` with a keyword in `HostCommandLine.destinationOnlyKeywords` (HostName, Port, User,
+///   HostKeyAlias, ProxyJump, ProxyCommand and the forwards) applies to the destination only.
 public struct ChainPlan: Sendable {
   /// Chains longer than this are reported as probable ProxyJump loops.
   public static let maximumHops = 32
@@ -40,6 +44,9 @@ public struct ChainPlan: Sendable {
   public static func resolve(_ invocation: Invocation, config: SSHConfig) throws(FwdError)
     -> ChainPlan
   {
+    var invocation = invocation
+    invocation.identityFiles = accessibleIdentityFiles(
+      invocation.identityFiles, environment: config.environment)
     var planner = ChainPlanner(config: config, invocation: invocation)
     let destinationCommandLine = HostCommandLine(
       loginName: invocation.loginName, port: invocation.port, proxyJump: invocation.jumpHops,
@@ -50,6 +57,24 @@ public struct ChainPlan: Sendable {
       invocation.destination, commandLine: destinationCommandLine, path: [], depth: 1)
     try checkSelfLoops(planner.hops)
     return ChainPlan(hops: planner.hops)
+  }
+
+  /// Drops `-i` files that do not exist, with a warning, as ssh does when it reads its
+  /// command line. PKCS#11 URIs are kept, and so are paths with an unknown `~user`, which
+  /// resolution reports.
+  private static func accessibleIdentityFiles(_ files: [String], environment: ConfigEnvironment)
+    -> [String]
+  {
+    files.filter { file in
+      guard !file.hasPrefix("pkcs11:"),
+        let path = TildeExpansion.expand(file, environment: environment)
+      else { return true }
+      var status = stat()
+      guard stat(path, &status) != 0 else { return true }
+      let reason = String(cString: strerror(errno))
+      logInfo(nil, "-i \(file): identity file not accessible: \(reason); ignoring it")
+      return false
+    }
   }
 
   /// Rejects a jump host that would connect through itself, as ssh's "jumphost loop" check

@@ -23,8 +23,6 @@ enum CommandLineConfigOption {
       guard ignored else {
         throw .usage("invalid -o option '\(text)': unknown keyword '\(keyword)'")
       }
-    case .setting(let setting) where setting.keyword.syntax == .unchecked:
-      logDebug("config", "-o \(setting.keyword.displayName): fwd does not use this keyword")
     default:
       break
     }
@@ -36,8 +34,7 @@ enum CommandLineConfigOption {
     try entry(for: option, text: "\(option.keyword)=\(option.value)")
   }
 
-  private static func entry(for option: ConfigOption, text: String) throws(FwdError) -> ConfigEntry
-  {
+  private static func entry(for option: ConfigOption, text: String) throws(FwdError) -> ConfigEntry {
     let line = try split("\(option.keyword) \(option.value)")
     let name = line.keyword.lowercased()
     guard !["host", "match", "include"].contains(name) else {

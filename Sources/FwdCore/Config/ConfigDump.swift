@@ -88,7 +88,7 @@ public enum ConfigDump {
   }
 
   private static func proxyCommandLine(_ settings: HostSettings) -> String? {
-    guard settings.state.first("proxyjump") == nil,
+    guard settings.state.first("proxyjump").map({ $0.arguments == ["none"] }) ?? true,
       let command = settings.state.first("proxycommand")?.arguments[0],
       command.lowercased() != "none"
     else { return nil }

@@ -80,7 +80,7 @@ struct ConfigFileLoader {
       throw .configuration("\(source): \(error.reason)")
     }
     if IgnoredKeywords.names.contains(name) {
-      logDebug("config", "\(source): ignoring \(line.keyword), which fwd does not use")
+      IgnoredKeywordNote.note(line.keyword, at: source.description)
       let keyword = ConfigKeyword.unused(line.keyword)
       return .setting(ConfigSetting(keyword: keyword, values: line.arguments, source: source))
     }

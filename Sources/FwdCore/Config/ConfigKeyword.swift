@@ -26,7 +26,8 @@ struct ConfigKeyword: Hashable, Sendable {
     /// The whole rest of the line, stored as written. The first value wins.
     case command
     /// A comma-separated jump list or `none`. ProxyJump and ProxyCommand share one slot:
-    /// whichever is set first wins, as in ssh.
+    /// whichever is set first wins, as in ssh, except that `ProxyJump none` leaves a later
+    /// ProxyCommand in force.
     case proxyJump
     /// Several paths on one line, or `none` alone. The first line wins.
     case pathList
@@ -101,9 +102,10 @@ extension ConfigKeyword {
     "ask": "ask", "accept-new": "accept-new",
   ]
 
-  /// LogLevel words, mapped to the names `ssh -G` prints (DEBUG1 prints as DEBUG).
+  /// LogLevel words, mapped to the names `ssh -G` prints: OpenSSH 9.2 prints QUIET as
+  /// SILENT and DEBUG1 as DEBUG.
   static let logLevelWords: [String: String] = [
-    "quiet": "QUIET", "fatal": "FATAL", "error": "ERROR", "info": "INFO",
+    "quiet": "SILENT", "silent": "SILENT", "fatal": "FATAL", "error": "ERROR", "info": "INFO",
     "verbose": "VERBOSE", "debug": "DEBUG", "debug1": "DEBUG", "debug2": "DEBUG2",
     "debug3": "DEBUG3",
   ]

@@ -57,8 +57,14 @@ struct ConfigState: Sendable {
       // OpenSSH stores `none` as its "unset" marker, so a later line may still set a time.
       break
     case .proxyJump, .command:
-      // ProxyJump and ProxyCommand share one slot, as in OpenSSH's parse_jump.
-      guard first("proxyjump") == nil, first("proxycommand") == nil else { return }
+      // ProxyJump and ProxyCommand share one slot: whichever is set first wins. As measured
+      // with ssh 9.2, `ProxyJump none` is the exception: it ends the chain's ProxyJump but
+      // leaves the slot open for a later ProxyCommand, while `ProxyCommand none` fills it.
+      let jump = first("proxyjump")?.arguments.first
+      let blocked =
+        first("proxycommand") != nil
+        || (name == "proxyjump" ? jump != nil : jump != nil && jump != "none")
+      guard !blocked else { return }
       firstValues[name] = ConfigValue(arguments: setting.values, source: setting.source)
     default:
       guard firstValues[name] == nil else { return }

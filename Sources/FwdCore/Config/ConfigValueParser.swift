@@ -147,14 +147,19 @@ enum ConfigValueParser {
     }
   }
 
+  /// Checks an algorithm list and drops empty elements, as ssh 9.2 does with `a,,b`.
   private static func algorithms(_ argument: String, name: String) throws(Failure) -> String {
     var list = Substring(argument)
-    if let first = list.first, "+-^".contains(first) { list = list.dropFirst() }
-    let names = list.split(separator: ",", omittingEmptySubsequences: false)
-    guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
+    var prefix = ""
+    if let first = list.first, "+-^".contains(first) {
+      prefix = String(first)
+      list = list.dropFirst()
+    }
+    let names = list.split(separator: ",")
+    guard !names.isEmpty else {
       throw Failure(reason: "invalid \(name) '\(argument)': expected a comma-separated list")
     }
-    return argument
+    return prefix + names.joined(separator: ",")
   }
 
   /// Rejects `$NAME` with an invalid name; `${NAME}` is checked when it is expanded.

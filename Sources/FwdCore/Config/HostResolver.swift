@@ -1,3 +1,5 @@
+import FwdBindings
+
 /// Resolves one hop: applies the command line, reads the files in one or two passes as
 /// OpenSSH does, and builds the settings.
 ///
@@ -52,7 +54,8 @@ struct HostResolver {
       try runPass(host: hostName, isFinalPass: true)
     }
     if commandLine.precedence == .underConfig {
-      applyUnlessConfigured(shared)
+      applyUnlessConfigured(
+        shared.filter { !HostCommandLine.destinationOnlyKeywords.contains($0.keyword.name) })
     }
     return try HostSettings(state: state, hop: hop, hostName: hostName, environment: environment)
   }
@@ -99,6 +102,9 @@ extension HostResolver {
     for option in commandLine.options {
       switch try CommandLineConfigOption.entry(for: option) {
       case .setting(let value):
+        if value.keyword.syntax == .unchecked {
+          IgnoredKeywordNote.note(value.keyword.displayName, at: "-o")
+        }
         settings.append(value)
       case .unknown(let keyword, _):
         logDebug(hop.host, "-o \(keyword): ignoring an unknown keyword matched by IgnoreUnknown")
@@ -237,8 +243,12 @@ extension HostResolver {
 
 extension HostResolver {
   /// HostName with `%h` expanded, or the name as typed; lowercased unless it is an address.
+  /// A numeric address is rewritten in its standard form (`127.1` becomes `127.0.0.1`,
+  /// `FE80::0001` becomes `fe80::1`), as ssh 9.2 rewrites it whether or not it canonicalises
+  /// host names, so known_hosts and the final pass see the same name as in ssh.
   private func resolvedHostName() throws(FwdError) -> String {
     let name = try state.first("hostname").map(expandHostName) ?? hop.host
+    if let numeric = SocketAddress.numericHost(name) { return numeric }
     return HostResolver.looksLikeAddress(name) ? name : name.lowercased()
   }
 

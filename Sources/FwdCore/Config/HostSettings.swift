@@ -1,6 +1,7 @@
 /// LogLevel, by the names `ssh -G` prints.
 public enum SSHLogLevel: String, Sendable {
-  case quiet = "QUIET"
+  /// QUIET or SILENT in ssh_config.
+  case quiet = "SILENT"
   case fatal = "FATAL"
   case error = "ERROR"
   case info = "INFO"
@@ -54,7 +55,8 @@ public struct HostSettings: Sendable {
   /// ConnectTimeout in seconds, or nil for none (the system's TCP timeout).
   public let connectTimeout: Int?
   public let connectionAttempts: Int
-  /// ServerAliveInterval in seconds; 0 sends no keepalives.
+  /// ServerAliveInterval in seconds; 0 sends no keepalives. The default is 0, or 300 with
+  /// BatchMode, as in ssh.
   public let serverAliveInterval: Int
   public let serverAliveCountMax: Int
   public let tcpKeepAlive: Bool

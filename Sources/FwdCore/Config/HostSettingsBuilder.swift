@@ -60,7 +60,9 @@ extension HostSettings {
 
     connectTimeout = reader.integer("connecttimeout")
     connectionAttempts = try Self.connectionAttempts(state.first("connectionattempts"))
-    serverAliveInterval = reader.integer("serveraliveinterval") ?? 0
+    // As in ssh, BatchMode turns on keepalives every 5 minutes unless the interval is set.
+    let batchMode = reader.flag("batchmode") ?? false
+    serverAliveInterval = reader.integer("serveraliveinterval") ?? (batchMode ? 300 : 0)
     serverAliveCountMax = reader.integer("serveralivecountmax") ?? 3
     tcpKeepAlive = reader.flag("tcpkeepalive") ?? true
 
@@ -74,7 +76,7 @@ extension HostSettings {
     exitOnForwardFailure = reader.flag("exitonforwardfailure") ?? false
     gatewayPorts = reader.flag("gatewayports") ?? false
 
-    batchMode = reader.flag("batchmode") ?? false
+    self.batchMode = batchMode
     addressFamily = reader.string("addressfamily").flatMap(AddressFamily.init) ?? .any
     bindAddress = reader.string("bindaddress")
     logLevel = reader.string("loglevel").flatMap(SSHLogLevel.init) ?? .info

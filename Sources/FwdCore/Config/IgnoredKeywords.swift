@@ -1,3 +1,5 @@
+import Foundation
+
 /// ssh_config keywords that OpenSSH's client accepts and fwd does not use. fwd accepts them
 /// with any arguments and notes them at debug level, so a config written for ssh loads.
 ///
@@ -43,4 +45,28 @@ enum IgnoredKeywords {
     "rhostsauthentication", "rhostsrsaauthentication", "rsaauthentication", "useprivilegedport",
     "userknownhostsfile2", "useroaming", "usersh",
   ]
+}
+
+/// Logs at debug1 that fwd ignores a keyword, once per keyword in a process: a config read
+/// for several hops, or with a keyword on many lines, would otherwise repeat the note.
+enum IgnoredKeywordNote {
+  private static let noted = NotedNames()
+
+  /// Logs `where: ignoring Keyword, which fwd does not use` unless the keyword (in any case)
+  /// was noted before.
+  static func note(_ keyword: String, at origin: String) {
+    guard noted.insert(keyword.lowercased()) else { return }
+    logDebug("config", "\(origin): ignoring \(keyword), which fwd does not use")
+  }
+}
+
+/// A set of names shared by the threads that resolve config.
+private final class NotedNames: @unchecked Sendable {
+  private let lock = NSLock()
+  private var names: Set<String> = []
+
+  /// Adds `name`; returns whether it was new.
+  func insert(_ name: String) -> Bool {
+    lock.withLock { names.insert(name).inserted }
+  }
 }

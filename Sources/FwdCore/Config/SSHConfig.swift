@@ -104,6 +104,15 @@ public struct HostCommandLine: Sendable {
   public var addressFamily: AddressFamily?
   public var precedence: Precedence = .overConfig
 
+  /// Keywords that a `-o` option sets on the destination only, because they name the hop or
+  /// what it carries: the address and login (as `-l` and `-p` do), the known_hosts name, the
+  /// jump hosts or proxy command (on a jump host they would lead back to it), and forwards,
+  /// which only the destination sets up.
+  static let destinationOnlyKeywords: Set<String> = [
+    "hostname", "port", "user", "hostkeyalias", "proxyjump", "proxycommand", "localforward",
+    "remoteforward", "dynamicforward",
+  ]
+
   public init(
     loginName: String? = nil, port: Int? = nil, proxyJump: [HopSpec]? = nil,
     localForwards: [LocalForwardSpec] = [], options: [ConfigOption] = [],

@@ -1,3 +1,4 @@
+import FwdBindings
 import Glibc
 
 /// Turns the parsed command line and the resolved chain into what the runtime needs.
@@ -10,6 +11,7 @@ struct RunPlanBuilder {
     for (index, hop) in chain.hops.enumerated() {
       var target = makeTarget(hop)
       if index > 0 { target.jumpHostName = chain.hops[index - 1].name }
+      try checkAlgorithms(target)
       targets.append(target)
     }
     let destination = chain.destination.settings
@@ -67,6 +69,10 @@ struct RunPlanBuilder {
     target.serverAliveCountMax = settings.serverAliveCountMax
     target.tcpKeepAlive = settings.tcpKeepAlive
     target.usesToken = settings.pkcs11Provider.map { $0.lowercased() != "none" } ?? false
+    target.proxyCommand = settings.proxyCommand
+    target.connectionAttempts = settings.connectionAttempts
+    target.bindAddress = settings.bindAddress
+    target.algorithms = algorithmSettings(settings)
     return target
   }
 
@@ -118,6 +124,26 @@ struct RunPlanBuilder {
     return RemoteForward(
       hopIndex: index, bindAddress: remoteBind(spec.bindAddress), port: spec.port,
       target: .lastHop(host: spec.targetHost, port: spec.targetPort), text: "-H \(spec.text)")
+  }
+
+  private func algorithmSettings(_ settings: HostSettings) -> [AlgorithmSetting] {
+    let values: [(AlgorithmSetting.Keyword, String?)] = [
+      (.ciphers, settings.ciphers), (.macs, settings.macs),
+      (.kexAlgorithms, settings.kexAlgorithms), (.hostKeyAlgorithms, settings.hostKeyAlgorithms),
+    ]
+    return values.compactMap { keyword, value in
+      guard let value else { return nil }
+      let origin = settings.values(keyword.rawValue).first?.origin ?? "command line"
+      return AlgorithmSetting(keyword: keyword, value: value, origin: origin)
+    }
+  }
+
+  /// Fails before any connection when a hop's algorithm list leaves nothing libssh2 supports.
+  private func checkAlgorithms(_ target: HopTarget) throws(FwdError) {
+    for setting in target.algorithms {
+      let supported = SSHSession.supportedMethods(setting.keyword.methodKinds[0])
+      _ = try setting.resolve(supported: supported)
+    }
   }
 
   private func family(_ family: AddressFamily?) -> Int32 {

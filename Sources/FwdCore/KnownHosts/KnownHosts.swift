@@ -79,8 +79,9 @@ public struct KnownHosts: Sendable {
   /// Returns the key type names listed for the host, in file order and without repeats, so
   /// the caller can set libssh2's host-key method preference. libssh2 1.10 prefers ECDSA, so
   /// without that preference a host known only by an Ed25519 key is reported as not found.
-  /// `@revoked` and `@cert-authority` lines do not count. When the `[host]:port` name has no
-  /// keys, the port-less name's keys are returned, matching the fallback in `verify`.
+  /// `@revoked` and `@cert-authority` lines do not count, and the types of revoked keys come
+  /// last. When the `[host]:port` name has no keys, the port-less name's keys are returned,
+  /// matching the fallback in `verify`.
   public func knownKeyTypes(host: String, port: Int, hostKeyAlias: String? = nil) -> [String] {
     let lookup = HostKeyLookup(host: host, port: port, hostKeyAlias: hostKeyAlias)
     let types = keyTypes(name: lookup.name)
@@ -119,11 +120,22 @@ public struct KnownHosts: Sendable {
     return .changed(expectedKeyType: old.keyType, oldKey: old.location)
   }
 
+  /// Returns the key types of the plain lines for `name`, with the types of keys that a
+  /// `@revoked` line lists last, as ssh 9.2 orders host-key algorithms. A host whose Ed25519
+  /// key is revoked but whose ECDSA key is listed is so reached with ECDSA. A host known only
+  /// by a revoked key is rejected as revoked rather than as changed.
   private func keyTypes(name: String) -> [String] {
-    var types: [String] = []
-    for entry in entries(matching: name) where entry.marker == .none {
-      if !types.contains(entry.keyType) { types.append(entry.keyType) }
+    let matching = entries(matching: name)
+    let revoked = Set(matching.filter { $0.marker == .revoked }.map(\.keyBlob))
+    var usable: [String] = []
+    var revokedTypes: [String] = []
+    for entry in matching where entry.marker == .none {
+      if revoked.contains(entry.keyBlob) {
+        if !revokedTypes.contains(entry.keyType) { revokedTypes.append(entry.keyType) }
+      } else if !usable.contains(entry.keyType) {
+        usable.append(entry.keyType)
+      }
     }
-    return types
+    return usable + revokedTypes.filter { !usable.contains($0) }
   }
 }

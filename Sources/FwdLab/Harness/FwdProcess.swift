@@ -19,9 +19,14 @@ public final class FwdProcess: @unchecked Sendable {
   ///   - standardError: a descriptor to give fwd as stderr in place of the collecting pipe, e.g.
   ///     a pseudo-terminal's secondary side; `standardError` then stays empty. The caller keeps
   ///     ownership of it.
+  ///   - inheritedDescriptors: descriptors fwd gets as 3, 4, … in order, e.g. the read end of
+  ///     a pipe for `--pin-fd 3`. The caller keeps ownership of them.
+  ///   - newSession: starts fwd in a new session, as setsid(1) does, so it has no controlling
+  ///     terminal and cannot open /dev/tty.
   public init(
     arguments: [String], environment: [String: String] = [:], unsetEnvironment: [String] = [],
     standardInput: Bool = false, standardError errorDescriptor: Int32? = nil,
+    inheritedDescriptors: [Int32] = [], newSession: Bool = false,
     binary: String = FwdBinary.path
   ) throws {
     self.arguments = arguments
@@ -48,7 +53,8 @@ public final class FwdProcess: @unchecked Sendable {
       child = try ChildProcess(
         executable: binary, arguments: arguments, environment: fullEnvironment,
         standardInput: standardInput ? inputPipe[0] : nil, standardOutput: outputPipe[1],
-        standardError: errorDescriptor ?? errorPipe[1])
+        standardError: errorDescriptor ?? errorPipe[1], inheritedDescriptors: inheritedDescriptors,
+        newSession: newSession)
     } catch {
       for fd in [outputPipe[0], errorPipe[0], inputPipe[1]] where fd >= 0 { close(fd) }
       throw error
@@ -140,6 +146,17 @@ public final class FwdProcess: @unchecked Sendable {
       atEOF || written.contains(text)
     }
     return errors.text.contains(text)
+  }
+
+  /// Waits until stdout contains `text`; returns false when `timeout` passes first or fwd closes
+  /// stdout without writing it.
+  public func waitForStandardOutput(containing text: String, timeout: Duration = .seconds(10))
+    -> Bool
+  {
+    _ = output.wait(until: Deadline(after: timeout)) { written, atEOF in
+      atEOF || written.contains(text)
+    }
+    return output.text.contains(text)
   }
 
   /// Writes `text` to fwd's stdin; requires `standardInput: true` at start.

@@ -19,9 +19,14 @@ final class ChildProcess: @unchecked Sendable {
   ///   - environment: the whole environment of the child; nil inherits this process's.
   ///   - standardInput, standardOutput, standardError: descriptors to give the child; nil means
   ///     /dev/null. The caller keeps ownership of them.
+  ///   - inheritedDescriptors: more descriptors to give the child, as its descriptors 3, 4, …
+  ///     in order. The caller keeps ownership of them.
+  ///   - newSession: starts the child in a new session (setsid), so it has no controlling
+  ///     terminal even when this process has one.
   init(
     executable: String, arguments: [String], environment: [String: String]? = nil,
-    standardInput: Int32? = nil, standardOutput: Int32? = nil, standardError: Int32? = nil
+    standardInput: Int32? = nil, standardOutput: Int32? = nil, standardError: Int32? = nil,
+    inheritedDescriptors: [Int32] = [], newSession: Bool = false
   ) throws {
     guard access(executable, X_OK) == 0 else {
       throw LabError("start \(executable): not an executable file: \(errnoText())")
@@ -31,9 +36,10 @@ final class ChildProcess: @unchecked Sendable {
     let environ = (environment ?? ProcessInfo.processInfo.environment).map {
       "\($0.key)=\($0.value)"
     }
-    let descriptors = [standardInput, standardOutput, standardError]
+    let descriptors = [standardInput, standardOutput, standardError] + inheritedDescriptors
     pid = try Spawner.shared.perform {
-      try ChildProcess.spawn(argv: argv, environment: environ, descriptors: descriptors)
+      try ChildProcess.spawn(
+        argv: argv, environment: environ, descriptors: descriptors, newSession: newSession)
     }
     CleanupRegistry.shared.register(pid: pid)
 
@@ -101,13 +107,19 @@ final class ChildProcess: @unchecked Sendable {
       )
     }()
 
-  private static func spawn(argv: [String], environment: [String], descriptors: [Int32?]) throws
-    -> pid_t
-  {
+  private static func spawn(
+    argv: [String], environment: [String], descriptors: [Int32?], newSession: Bool
+  ) throws -> pid_t {
+    // Each source is first copied above the child's last target number, so that a dup2 onto
+    // a target cannot overwrite a source that a later dup2 still reads.
+    let sources = try descriptors.map { source in
+      try source.map { try duplicate($0, atLeast: Int32(descriptors.count)) }
+    }
+    defer { for case let copy? in sources { close(copy) } }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    for (target, source) in descriptors.enumerated() {
+    for (target, source) in sources.enumerated() {
       if let source {
         posix_spawn_file_actions_adddup2(&actions, source, Int32(target))
       } else {
@@ -116,7 +128,7 @@ final class ChildProcess: @unchecked Sendable {
     }
     // Descriptors of other tests running in parallel must not leak into this child.
     if let closeFrom = ChildProcess.addCloseFrom {
-      _ = closeFrom(&actions, 3)
+      _ = closeFrom(&actions, Int32(max(3, descriptors.count)))
     }
 
     var attributes = posix_spawnattr_t()
@@ -131,7 +143,9 @@ final class ChildProcess: @unchecked Sendable {
       sigaddset(&defaults, signalNumber)
     }
     posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+    if newSession { flags |= setSessionFlag }
+    posix_spawnattr_setflags(&attributes, Int16(flags))
 
     let cArguments = argv.map { strdup($0) } + [nil]
     let cEnvironment = environment.map { strdup($0) } + [nil]
@@ -144,5 +158,17 @@ final class ChildProcess: @unchecked Sendable {
       throw LabError("start \(argv[4]): posix_spawn failed: \(errnoText(result))")
     }
     return pid
+  }
+
+  /// glibc's `POSIX_SPAWN_SETSID` (2.26 and later), which Swift's Glibc module does not import.
+  private static let setSessionFlag: Int32 = 0x80
+
+  /// Returns a close-on-exec copy of `descriptor` numbered `minimum` or higher.
+  private static func duplicate(_ descriptor: Int32, atLeast minimum: Int32) throws -> Int32 {
+    let copy = fcntl(descriptor, F_DUPFD_CLOEXEC, minimum)
+    guard copy >= 0 else {
+      throw LabError("start child: copy descriptor \(descriptor) failed: \(errnoText())")
+    }
+    return copy
   }
 }

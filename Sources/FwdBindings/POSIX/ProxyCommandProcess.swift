@@ -1,0 +1,125 @@
+import Glibc
+
+/// A ProxyCommand child: `/bin/sh -c 'exec COMMAND'` with one end of a socketpair as its stdin
+/// and stdout and fwd's stderr as its own, so an SSH session can run over the other end.
+///
+/// The shell replaces itself with the command (`exec`), as ssh does, so the PID is the
+/// command's and a signal to it reaches the command.
+public final class ProxyCommandProcess {
+  public let pid: pid_t
+  /// fwd's end of the socketpair: non-blocking and close-on-exec.
+  public let socket: Int32
+  private var reaped = false
+  private var exitDescription: String?
+
+  private init(pid: pid_t, socket: Int32) {
+    self.pid = pid
+    self.socket = socket
+  }
+
+  /// Starts the command. The caller owns `socket`, closes it when done, and then calls
+  /// `stop()`.
+  public static func start(command: String) throws(SystemError) -> ProxyCommandProcess {
+    // The child's end stays blocking: O_NONBLOCK belongs to the open file, which the child's
+    // stdin and stdout share, and most commands expect blocking reads and writes.
+    var ends: [Int32] = [-1, -1]
+    let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+    if socketpair(AF_UNIX, type, 0, &ends) != 0 { throw SystemError("socketpair") }
+    let (ours, theirs) = (ends[0], ends[1])
+    defer { Glibc.close(theirs) }
+    do {
+      try Socket.setNonBlocking(ours)
+      let pid = try spawn(["/bin/sh", "-c", "exec " + command], standardInputOutput: theirs)
+      return ProxyCommandProcess(pid: pid, socket: ours)
+    } catch {
+      Glibc.close(ours)
+      throw error
+    }
+  }
+
+  private static func spawn(_ arguments: [String], standardInputOutput fd: Int32)
+    throws(SystemError) -> pid_t
+  {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, fd, 0)
+    posix_spawn_file_actions_adddup2(&actions, fd, 1)
+    // Descriptors fwd was given without close-on-exec, such as --ready-fd, must not stay open
+    // in the command: a script waiting for that descriptor to close would wait for the
+    // command to end.
+    if let closeFrom = addCloseFrom { _ = closeFrom(&actions, 3) }
+
+    // fwd ignores SIGPIPE and handles SIGINT and SIGTERM; the command starts with the
+    // default dispositions and no blocked signals, as a command started from a shell does.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var emptyMask = sigset_t()
+    sigemptyset(&emptyMask)
+    posix_spawnattr_setsigmask(&attributes, &emptyMask)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for number in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGUSR1] { sigaddset(&defaults, number) }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+    let cArguments = arguments.map { strdup($0) } + [nil]
+    defer { for pointer in cArguments { free(pointer) } }
+    var pid: pid_t = 0
+    let status = posix_spawn(&pid, arguments[0], &actions, &attributes, cArguments, environ)
+    guard status == 0 else { throw SystemError("posix_spawn /bin/sh", errno: status) }
+    return pid
+  }
+
+  /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which the Glibc
+  /// module does not import. NOTE: with an older glibc it is nil and descriptors without
+  /// close-on-exec reach the command.
+  private static let addCloseFrom:
+    (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+      // A nil handle is RTLD_DEFAULT: search the libraries already loaded.
+      guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
+        return nil
+      }
+      return unsafeBitCast(
+        symbol,
+        to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)
+          .self)
+    }()
+
+  /// Reaps the command if it has ended and returns how it ended, such as `exited with status
+  /// 127`, or nil while it runs.
+  public func exitIfEnded() -> String? {
+    if reaped { return exitDescription }
+    var raw: Int32 = 0
+    var result: pid_t
+    repeat { result = waitpid(pid, &raw, WNOHANG) } while result < 0 && errno == EINTR
+    guard result == pid else { return nil }
+    record(raw)
+    return exitDescription
+  }
+
+  /// Ends the command as ssh does, with SIGHUP, then SIGKILL when it is still running after
+  /// `grace` seconds, and reaps it.
+  public func stop(grace: Double = 1) {
+    guard !reaped else { return }
+    if exitIfEnded() != nil { return }
+    kill(pid, SIGHUP)
+    let deadline = Clock.monotonicMilliseconds() + UInt64(grace * 1000)
+    while Clock.monotonicMilliseconds() < deadline {
+      if exitIfEnded() != nil { return }
+      usleep(10_000)
+    }
+    kill(pid, SIGKILL)
+    var raw: Int32 = 0
+    while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+    record(raw)
+  }
+
+  private func record(_ raw: Int32) {
+    reaped = true
+    let signal = raw & 0x7f
+    exitDescription =
+      signal == 0 ? "exited with status \((raw >> 8) & 0xff)" : "was killed by signal \(signal)"
+  }
+}
