@@ -15,7 +15,15 @@ ZSH_COMPLETION_DIR = $(PREFIX)/share/zsh/site-functions
 BINARY ?=
 INSTALLED_FILES = $(BINDIR)/fwd $(MANDIR)/fwd.1 $(BASH_COMPLETION_DIR)/fwd $(ZSH_COMPLETION_DIR)/_fwd
 
-.PHONY: all deps build release test soak demo format lint clean install uninstall
+.PHONY: all deps build release test soak demo bench format lint clean install uninstall
+
+# Only `make bench` needs these: gnuplot draws its chart.
+BENCH_PACKAGES = gnuplot-nox
+# MiB per single-stream transfer (and in total over the 8 parallel streams), and rounds.
+# Smaller values give a quick check, e.g. `make bench BENCH_SIZE_MB=64 BENCH_ROUNDS=1`.
+BENCH_SIZE_MB ?= 1024
+BENCH_ROUNDS ?= 3
+BENCH_OUTPUT ?= docs/benchmarks.md
 
 all: build
 
@@ -45,6 +53,14 @@ test: deps
 demo: deps
 	$(SWIFT) build
 	.build/debug/fwd-lab demo --fwd .build/debug/fwd
+
+# Measures fwd against OpenSSH's ssh -J in the lab and writes $(BENCH_OUTPUT) and a PNG chart
+# beside it. The lab's services hash in pure Swift, so they are built in release mode too.
+bench:
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(APT_PACKAGES) $(BENCH_PACKAGES)"
+	$(SWIFT) build -c release
+	.build/release/fwd-bench --fwd .build/release/fwd --size-mb $(BENCH_SIZE_MB) \
+	  --rounds $(BENCH_ROUNDS) --output $(BENCH_OUTPUT)
 
 # `make install PREFIX=/usr/local` installs the release binary, the man page and the bash and
 # zsh completions; `make install DESTDIR=/tmp/stage BINARY=.build/debug/fwd` stages a build.

@@ -54,3 +54,8 @@ package.products.append(
 for target in package.targets where target.name == "FwdEndToEndTests" {
   target.dependencies.append("FwdCore")
 }
+
+// Measures fwd against OpenSSH's ssh -J in the lab, for `make bench`.
+package.targets.append(.executableTarget(name: "fwd-bench", dependencies: ["FwdLab"]))
+package.targets.append(
+  .testTarget(name: "FwdBenchTests", dependencies: ["fwd-bench", "FwdLab"]))

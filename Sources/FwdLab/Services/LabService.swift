@@ -30,11 +30,14 @@ public final class LabService: @unchecked Sendable {
   private var accepted = 0
   private var stopped = false
 
-  /// Starts listening on `host`:`port`, a numeric address; port 0 picks a free port.
-  public init(_ kind: LabServiceKind, host: String = "127.0.0.1", port: Int = 0) throws {
+  /// Starts listening on `host`:`port`, a numeric address; port 0 picks a free port. The
+  /// kernel caps `backlog` at net.core.somaxconn.
+  public init(
+    _ kind: LabServiceKind, host: String = "127.0.0.1", port: Int = 0, backlog: Int32 = 512
+  ) throws {
     self.kind = kind
     self.host = host
-    (listener, self.port) = try Socket.listen(host: host, port: port)
+    (listener, self.port) = try Socket.listen(host: host, port: port, backlog: backlog)
     var fds: [Int32] = [0, 0]
     guard makePipe(&fds) else {
       close(listener)
