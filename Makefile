@@ -45,3 +45,17 @@ lint:
 
 clean:
 	rm -rf .build
+
+# Fuzzing, described in docs/testing.md. FUZZ_SECONDS is the time per fuzz
+# target, and fuzz-short runs each target for FUZZ_SHORT_SECONDS instead.
+FUZZ_SECONDS ?= 60
+FUZZ_SHORT_SECONDS ?= 8
+
+.PHONY: fuzz fuzz-short
+
+fuzz: deps
+	SWIFT=$(SWIFT) Fuzz/fuzz.sh run $(FUZZ_SECONDS)
+
+fuzz-short: deps
+	SWIFT=$(SWIFT) Fuzz/fuzz.sh run $(FUZZ_SHORT_SECONDS)
+
