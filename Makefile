@@ -59,3 +59,19 @@ fuzz: deps
 fuzz-short: deps
 	SWIFT=$(SWIFT) Fuzz/fuzz.sh run $(FUZZ_SHORT_SECONDS)
 
+# The whole suite under ThreadSanitizer and AddressSanitizer, each in its own build
+# directory (docs/testing.md). test-sanitize runs both even when the first fails, so one run
+# shows every report.
+.PHONY: test-sanitize test-tsan test-asan
+
+test-sanitize: deps
+	status=0; \
+	SWIFT=$(SWIFT) scripts/test-sanitizer.sh thread || status=1; \
+	SWIFT=$(SWIFT) scripts/test-sanitizer.sh address || status=1; \
+	exit $$status
+
+test-tsan: deps
+	SWIFT=$(SWIFT) scripts/test-sanitizer.sh thread
+
+test-asan: deps
+	SWIFT=$(SWIFT) scripts/test-sanitizer.sh address
