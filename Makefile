@@ -91,3 +91,33 @@ clean:
 soak: deps
 	$(SWIFT) build --build-tests
 	FWD_SOAK=1 $(SWIFT) test --filter 'Resilience|rebuildsReuseTheTokenLogin'
+
+# Fuzzing, described in docs/testing.md. FUZZ_SECONDS is the time per fuzz
+# target, and fuzz-short runs each target for FUZZ_SHORT_SECONDS instead.
+FUZZ_SECONDS ?= 60
+FUZZ_SHORT_SECONDS ?= 8
+
+.PHONY: fuzz fuzz-short
+
+fuzz: deps
+	SWIFT=$(SWIFT) Fuzz/fuzz.sh run $(FUZZ_SECONDS)
+
+fuzz-short: deps
+	SWIFT=$(SWIFT) Fuzz/fuzz.sh run $(FUZZ_SHORT_SECONDS)
+
+# The whole suite under ThreadSanitizer and AddressSanitizer, each in its own build
+# directory (docs/testing.md). test-sanitize runs both even when the first fails, so one run
+# shows every report.
+.PHONY: test-sanitize test-tsan test-asan
+
+test-sanitize: deps
+	status=0; \
+	SWIFT=$(SWIFT) scripts/test-sanitizer.sh thread || status=1; \
+	SWIFT=$(SWIFT) scripts/test-sanitizer.sh address || status=1; \
+	exit $$status
+
+test-tsan: deps
+	SWIFT=$(SWIFT) scripts/test-sanitizer.sh thread
+
+test-asan: deps
+	SWIFT=$(SWIFT) scripts/test-sanitizer.sh address

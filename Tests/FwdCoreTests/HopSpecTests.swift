@@ -69,6 +69,17 @@ import Testing
     Invalid(
       text: "ssh://%zz@build",
       message: "invalid host 'ssh://%zz@build': invalid %-escape in the user name"),
+    Invalid(text: "ssh://a@b@c", message: "invalid host 'ssh://a@b@c': host 'b@c' contains '@'"),
+    Invalid(text: "[a[b]", message: "invalid host '[a[b]': host 'a[b' contains '['"),
+    Invalid(text: "a]b", message: "invalid host 'a]b': host 'a]b' contains ']'"),
+    Invalid(
+      text: "ssh://a%2Cb@h",
+      message: "invalid host 'ssh://a%2Cb@h': the decoded user name contains character U+2C"),
+    Invalid(
+      text: "ssh://a%20b@h",
+      message: "invalid host 'ssh://a%20b@h': the decoded user name contains character U+20"),
+    Invalid(
+      text: "-\u{301}x", message: "invalid host '-\u{301}x': host must not start with '-'"),
   ]
 
   @Test(arguments: invalid)
@@ -92,13 +103,23 @@ import Testing
   }
 
   @Test(arguments: [
-    ("build", "build"), ("a@b:2", "a@b:2"), ("[::1]:22", "[::1]:22"), ("::1", "::1"),
-    ("ssh://u@h:3", "u@h:3"),
+    ("build", "build"), ("a@b:2", "a@b:2"), ("[::1]:22", "[::1]:22"), ("::1", "[::1]"),
+    ("ssh://u@h:3", "u@h:3"), ("[a:b,c]", "[a:b,c]"), ("ssh://a%40b@h", "a@b@h"),
   ])
   func descriptionRoundTrips(_ text: String, _ expected: String) throws {
     let hop = try HopSpec.parse(text)
     #expect(hop.description == expected)
     #expect(try HopSpec.parse(hop.description) == hop)
+  }
+
+  @Test func separatorsFoundByScalar() throws {
+    // A combining acute accent joins the `@` before it into one Character.
+    let hop = try HopSpec.parse("u@\u{301}h:2")
+    #expect(hop.user == "u")
+    #expect(hop.host == "\u{301}h")
+    #expect(hop.port == 2)
+    let hops = try HopSpec.parseList("a,\u{301}b", label: "-J hop")
+    #expect(hops.map(\.host) == ["a", "\u{301}b"])
   }
 
   @Test func listKeepsConnectionOrder() throws {

@@ -112,10 +112,19 @@ import Testing
 
   @Test(arguments: [
     "4444:localhost:4444", "[::1]:8080:[fe80::1]:80", ":1:h:2", "*:1:h:2", "/a/b:h:1",
+    #"/a\:b:h:1"#, #"/a\\b:[x\]:1"#, #"1:\[h:2"#, #"/a:/b\:c"#, #"a\]\:b:1:h:2"#,
   ])
   func descriptionRoundTrips(_ text: String) throws {
     let forward = try LocalForwardSpec.parse(text)
     #expect(try LocalForwardSpec.parse(forward.description) == forward)
+  }
+
+  @Test func colonFoundByScalar() throws {
+    // U+0600 is a prepended concatenation mark, which joins the `:` after it into one
+    // Character.
+    let forward = try LocalForwardSpec.parse("\u{600}:1:h:2")
+    #expect(forward.bindAddress == "\u{600}")
+    #expect(forward.listenPort == 1)
   }
 
   @Test func backslashEscapesColon() throws {

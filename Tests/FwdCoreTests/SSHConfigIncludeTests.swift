@@ -175,4 +175,22 @@ import Testing
     #expect(chown(fixture.userConfigPath, 0, 0) == 0)
     #expect(try SSHConfig.load(environment: environment).resolve(host: "t").port == 1)
   }
+
+  @Test func parsedTextReadsNoIncludedFile() throws {
+    let fixture = try ConfigFixture()
+    try fixture.write("home/.ssh/extra.conf", "Port 7\n")
+    let config = try SSHConfig.parse(
+      text: "Include extra.conf\nUser u\n", path: "text", environment: fixture.environment())
+    let settings = try config.resolve(host: "t")
+    #expect(settings.port == 22)
+    #expect(settings.user == "u")
+  }
+
+  @Test func parsedTextStillChecksInclude() throws {
+    let fixture = try ConfigFixture()
+    let message = fixture.errorMessage {
+      _ = try SSHConfig.parse(text: "Include \"\"\n", path: "text", environment: fixture.environment())
+    }
+    #expect(message == "text:1: empty path in Include")
+  }
 }

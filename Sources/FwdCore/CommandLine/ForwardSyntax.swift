@@ -39,9 +39,12 @@ extension ForwardSyntax {
 
   /// Splits `text` into at most four fields; nil when brackets or escapes are malformed or
   /// more than four fields are present.
+  ///
+  /// The text is read by Unicode scalar, as OpenSSH reads bytes. Reading by Character would
+  /// let a combining mark after `:` or `\` hide the separator or the escape.
   static func fields(of text: String) -> [Field]? {
     var fields: [Field] = []
-    var rest = Substring(text.drop(while: { $0 == " " || $0 == "\t" }))
+    var rest = Substring(text).unicodeScalars.drop(while: { $0 == " " || $0 == "\t" })
     while !rest.isEmpty {
       guard fields.count < 4, let (field, remainder) = nextField(rest) else { return nil }
       fields.append(field)
@@ -51,30 +54,55 @@ extension ForwardSyntax {
   }
 
   /// Reads one field and returns the text after its terminating colon.
-  private static func nextField(_ text: Substring) -> (Field, Substring)? {
-    if text.hasPrefix("[") {
+  private static func nextField(
+    _ text: Substring.UnicodeScalarView
+  ) -> (Field, Substring.UnicodeScalarView)? {
+    if text.first == "[" {
       let inside = text.dropFirst()
       guard let close = inside.firstIndex(of: "]") else { return nil }
       let body = inside[..<close]
       let after = inside[inside.index(after: close)...]
-      guard after.isEmpty || after.hasPrefix(":") else { return nil }
-      return (Field(text: String(body), isPath: body.contains("/")), after.dropFirst())
+      guard after.isEmpty || after.first == ":" else { return nil }
+      return (field(body), after.dropFirst())
     }
-    var value = ""
+    var value = String.UnicodeScalarView()
     var index = text.startIndex
     while index < text.endIndex {
-      let character = text[index]
-      if character == ":" {
-        return (Field(text: value, isPath: value.contains("/")), text[text.index(after: index)...])
+      let scalar = text[index]
+      if scalar == ":" {
+        return (field(value[...]), text[text.index(after: index)...])
       }
-      if character == "\\" {
+      if scalar == "\\" {
         index = text.index(after: index)
         guard index < text.endIndex else { return nil }
       }
       value.append(text[index])
       index = text.index(after: index)
     }
-    return (Field(text: value, isPath: value.contains("/")), text[text.endIndex...])
+    return (field(value[...]), text[text.endIndex...])
+  }
+
+  private static func field(_ scalars: some Collection<Unicode.Scalar>) -> Field {
+    var text = String.UnicodeScalarView()
+    text.append(contentsOf: scalars)
+    return Field(text: String(text), isPath: scalars.contains("/"))
+  }
+
+  /// Quotes `text` as one field that `fields(of:)` reads back unchanged. Text with a colon
+  /// and no `]` goes in brackets, as IPv6 addresses are written. Otherwise `:`, `\`, and a
+  /// leading `[`, space or tab get a backslash before them.
+  static func quotedField(_ text: String) -> String {
+    let scalars = text.unicodeScalars
+    if scalars.contains(":"), !scalars.contains("]") { return "[" + text + "]" }
+    var quoted = String.UnicodeScalarView()
+    for (offset, scalar) in scalars.enumerated() {
+      let isSpecial =
+        scalar == ":" || scalar == "\\"
+        || (offset == 0 && (scalar == "[" || scalar == " " || scalar == "\t"))
+      if isSpecial { quoted.append("\\") }
+      quoted.append(scalar)
+    }
+    return String(quoted)
   }
 }
 

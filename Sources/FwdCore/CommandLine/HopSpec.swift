@@ -23,6 +23,10 @@ extension HopSpec {
   /// An IPv6 literal needs brackets when a port follows. Without a port, a host with two
   /// or more colons is taken as a bare IPv6 literal, a form ssh rejects in `-J`.
   ///
+  /// fwd passes hops on as text (`description`), so values no text form carries back are
+  /// rejected: a host containing `@`, `[` or `]`, and an ssh:// user whose %-decoded form
+  /// contains blanks, control characters, `,` or `/`.
+  ///
   /// - Parameter label: names the value in error messages, such as "destination" or "-J hop".
   /// - Throws: `FwdError` with status `.usage`, for example
   ///   `invalid destination 'bob@': host is empty`.
@@ -38,9 +42,11 @@ extension HopSpec {
       let hex = String(bad.value, radix: 16, uppercase: true)
       throw failure("contains " + (bad == " " ? "a space" : "character U+\(hex)"))
     }
-    let uriScheme = "ssh://"
-    let isURI = text.hasPrefix(uriScheme)
-    var rest = isURI ? Substring(text.dropFirst(uriScheme.count)) : Substring(text)
+    // Separators are found by Unicode scalar, as ssh finds bytes, so that a combining mark
+    // after `@`, `:` or a bracket cannot hide it.
+    let uriScheme = "ssh://".unicodeScalars
+    let isURI = text.unicodeScalars.starts(with: uriScheme)
+    var rest = Substring(text).unicodeScalars.dropFirst(isURI ? uriScheme.count : 0)
     if isURI, rest.contains("/") {
       throw failure("an ssh:// destination takes no path")
     }
@@ -53,9 +59,17 @@ extension HopSpec {
         // RFC 4248-style connection parameters (";fingerprint=...") are ignored, as ssh does.
         userText = userText[..<parameters]
       }
-      let decoded = isURI ? percentDecoded(userText) : String(userText)
+      let decoded = isURI ? percentDecoded(Substring(userText)) : String(Substring(userText))
       guard let decoded, !decoded.isEmpty else {
         throw failure(decoded == nil ? "invalid %-escape in the user name" : "user name is empty")
+      }
+      // A decoded user must still print as `user@host` and fit in a comma-separated list.
+      let breaksPlainForm = { (scalar: Unicode.Scalar) in
+        isBlankOrControl(scalar) || scalar == "," || scalar == "/"
+      }
+      if isURI, let bad = decoded.unicodeScalars.first(where: breaksPlainForm) {
+        let hex = String(bad.value, radix: 16, uppercase: true)
+        throw failure("the decoded user name contains character U+\(hex)")
       }
       user = decoded
       rest = rest[rest.index(after: at)...]
@@ -63,7 +77,10 @@ extension HopSpec {
 
     let (host, portText) = try splitHostAndPort(rest, failure: failure)
     guard !host.isEmpty else { throw failure("host is empty") }
-    guard !host.hasPrefix("-") else { throw failure("host must not start with '-'") }
+    guard host.unicodeScalars.first != "-" else { throw failure("host must not start with '-'") }
+    if let bad = host.unicodeScalars.first(where: { $0 == "@" || $0 == "[" || $0 == "]" }) {
+      throw failure("host '\(host)' contains '\(bad)'")
+    }
     var port: Int?
     if let portText {
       guard let value = PortNumber.parse(portText) else {
@@ -79,33 +96,33 @@ extension HopSpec {
   /// The hops come back in connection order, first contacted first.
   static func parseList(_ text: String, label: String) throws(FwdError) -> [HopSpec] {
     var hops: [HopSpec] = []
-    for element in text.split(separator: ",", omittingEmptySubsequences: false) {
-      hops.append(try parse(String(element), label: label))
+    for element in text.unicodeScalars.split(separator: ",", omittingEmptySubsequences: false) {
+      hops.append(try parse(String(Substring(element)), label: label))
     }
     return hops
   }
 
   /// Splits `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 literal.
   private static func splitHostAndPort(
-    _ text: Substring, failure: (String) -> FwdError
+    _ text: Substring.UnicodeScalarView, failure: (String) -> FwdError
   ) throws(FwdError) -> (host: String, port: Substring?) {
-    if text.hasPrefix("[") {
+    if text.first == "[" {
       guard let close = text.firstIndex(of: "]") else {
         throw failure("missing ']' after the IPv6 address")
       }
-      let host = String(text[text.index(after: text.startIndex)..<close])
+      let host = String(Substring(text[text.index(after: text.startIndex)..<close]))
       let after = text[text.index(after: close)...]
       if after.isEmpty { return (host, nil) }
-      guard after.hasPrefix(":") else {
-        throw failure("unexpected '\(after)' after ']'; expected ':port'")
+      guard after.first == ":" else {
+        throw failure("unexpected '\(Substring(after))' after ']'; expected ':port'")
       }
-      return (host, after.dropFirst())
+      return (host, Substring(after.dropFirst()))
     }
     let colons = text.filter { $0 == ":" }.count
     guard colons == 1, let colon = text.firstIndex(of: ":") else {
-      return (String(text), nil)
+      return (String(Substring(text)), nil)
     }
-    return (String(text[..<colon]), text[text.index(after: colon)...])
+    return (String(Substring(text[..<colon])), Substring(text[text.index(after: colon)...]))
   }
 
   /// Decodes `%XX` escapes in the user part of an ssh:// URI; nil when an escape is invalid.
@@ -129,11 +146,11 @@ extension HopSpec {
 // MARK: - Formatting
 
 extension HopSpec: CustomStringConvertible {
-  /// The spec in `[user@]host[:port]` form, with brackets around a host that contains a colon.
+  /// The spec in `[user@]host[:port]` form, with brackets around a host that contains a colon
+  /// so that the text parses back to the same spec.
   public var description: String {
     var text = user.map { "\($0)@" } ?? ""
-    let needsBrackets = host.contains(":") && port != nil
-    text += needsBrackets ? "[\(host)]" : host
+    text += host.unicodeScalars.contains(":") ? "[\(host)]" : host
     if let port { text += ":\(port)" }
     return text
   }

@@ -120,18 +120,19 @@ extension LocalForwardSpec {
 }
 
 extension LocalForwardSpec: CustomStringConvertible {
-  /// The forward in `-L` syntax, with brackets around addresses that contain a colon.
+  /// The forward in `-L` syntax, which parses back to the same forward: addresses that
+  /// contain a colon go in brackets, and other colons and backslashes are escaped.
   public var description: String {
-    func bracketed(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
+    let quoted = ForwardSyntax.quotedField
     let listen: String
     switch listener {
-    case .tcp(let address?, let port): listen = "\(bracketed(address)):\(port)"
+    case .tcp(let address?, let port): listen = "\(quoted(address)):\(port)"
     case .tcp(nil, let port): listen = "\(port)"
-    case .unixSocket(let path): listen = path
+    case .unixSocket(let path): listen = quoted(path)
     }
     switch target {
-    case .tcp(let host, let port): return "\(listen):\(bracketed(host)):\(port)"
-    case .unixSocket(let path): return "\(listen):\(path)"
+    case .tcp(let host, let port): return "\(listen):\(quoted(host)):\(port)"
+    case .unixSocket(let path): return "\(listen):\(quoted(path))"
     }
   }
 }

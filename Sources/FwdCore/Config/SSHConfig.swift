@@ -54,6 +54,18 @@ public struct SSHConfig: Sendable {
     return SSHConfig(files: files, environment: environment)
   }
 
+  /// Parses config text held in memory as one user config file named `path`. Include lines
+  /// are checked but read no files. Fuzz targets use this to reach the parser and resolver
+  /// without the file system.
+  static func parse(
+    text: String, path: String, environment: ConfigEnvironment
+  ) throws(FwdError) -> SSHConfig {
+    var loader = ConfigFileLoader(environment: environment)
+    loader.readsIncludedFiles = false
+    let entries = try loader.parse(text, path: path, isUserConfig: true, depth: 0)
+    return SSHConfig(files: [ConfigFile(path: path, entries: entries)], environment: environment)
+  }
+
   /// Resolves the settings of one hop.
   ///
   /// - Parameters:
