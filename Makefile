@@ -46,9 +46,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
+# The whole suite, then a short fuzzing pass over every parser (make fuzz runs longer).
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	SWIFT=$(SWIFT) Fuzz/fuzz.sh run 5
 
 demo: deps
 	$(SWIFT) build
