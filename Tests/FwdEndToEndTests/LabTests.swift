@@ -205,7 +205,8 @@ import Testing
   }
 
   @Test func demoLabAnswersOverIPv6Sign() throws {
-    let demo = try DemoLab()
+    // A free port of its own: 4444, the demo's default, may be in use by a parallel test.
+    let demo = try DemoLab(preferredPort: try freePort())
     defer { demo.shutdown() }
     #expect(demo.lab["sign"].address == "::1")
     let config = try String(contentsOfFile: demo.lab.sshConfigPath, encoding: .utf8)
