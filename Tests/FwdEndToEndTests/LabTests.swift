@@ -223,7 +223,8 @@ import Testing
 
     let ssh = try Self.startSSHForwards(
       config: demo.lab.sshConfigPath,
-      arguments: ["-J", "build", "sign", "-L", "\(demo.port):localhost:\(demo.port)"],
+      // ssh binds both loopbacks for a bare port, and [::1]:port is the demo service's.
+      arguments: ["-J", "build", "sign", "-L", "127.0.0.1:\(demo.port):localhost:\(demo.port)"],
       ports: [demo.port])
     defer { ssh.terminate() }
     let connection = try LabConnection(port: demo.port)

@@ -55,6 +55,8 @@ final class HopLoop {
   private let wakeup: Wakeup
   private let inboxLock = NSLock()
   private var inbox: [Command] = []
+  /// Set once the loop has returned; guarded by `inboxLock`.
+  private var ended = false
   private var thread: Thread?
   private let finished = DispatchSemaphore(value: 0)
 
@@ -103,6 +105,7 @@ final class HopLoop {
   func start() {
     let thread = Thread { [self] in
       run()
+      endLoop(reason: lost ? "the hop was lost" : "the hop was stopped")
       finished.signal()
     }
     thread.name = "fwd hop \(name)"
@@ -128,11 +131,39 @@ final class HopLoop {
 
   var activeConnections: Int { relays.count }
 
+  /// Queues a command for the loop. A loop that has ended fails channel opens and listen
+  /// requests at once, so a caller waiting on a completion is not left waiting.
   private func submit(_ command: Command) {
     inboxLock.lock()
+    if ended {
+      inboxLock.unlock()
+      switch command {
+      case .open(let request): failSetup(.open(request), reason: "the hop's session has ended")
+      case .listen(let request): failSetup(.listen(request), reason: "the hop's session has ended")
+      case .stop: break
+      }
+      return
+    }
     inbox.append(command)
     inboxLock.unlock()
     wakeup.signal()
+  }
+
+  /// Marks the loop ended and fails what is still queued; called on the loop's thread as it
+  /// returns.
+  private func endLoop(reason: String) {
+    inboxLock.lock()
+    ended = true
+    let left = inbox
+    inbox.removeAll()
+    inboxLock.unlock()
+    for command in left {
+      switch command {
+      case .open(let request): failSetup(.open(request), reason: reason)
+      case .listen(let request): failSetup(.listen(request), reason: reason)
+      case .stop: break
+      }
+    }
   }
 
   private func takeInbox() -> [Command] {

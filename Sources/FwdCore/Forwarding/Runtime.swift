@@ -243,7 +243,10 @@ final class Runtime {
     guard plan.rebuild else { return .chainLost }
     chain.stop(from: first.hop)
     let from = min(first.hop, rebuild?.from ?? first.hop)
-    rebuild = RebuildState(from: from, attempts: rebuild?.attempts ?? 0, nextAttempt: Clock.monotonicMilliseconds())
+    // The first attempt waits a second: when an outer hop dies, the hops inside it notice at
+    // about the same time, and the outer hop's report should arrive before anything is redone.
+    rebuild = RebuildState(
+      from: from, attempts: rebuild?.attempts ?? 0, nextAttempt: Clock.monotonicMilliseconds() + 1000)
     return nil
   }
 
