@@ -1,7 +1,7 @@
 import Foundation
 import FwdBindings
 
-/// Where a channel opened on a hop leads.
+/// The destination of a channel opened on a hop.
 enum ChannelTarget: CustomStringConvertible {
   /// direct-tcpip: the hop connects to host:port; the origin is reported to the server.
   case tcp(host: String, port: Int, originHost: String, originPort: Int)
@@ -270,7 +270,7 @@ final class HopLoop {
     if silence >= interval * UInt64(aliveCountMax) {
       return "no answer from the server for \(silence / 1000) s (\(aliveCountMax) keepalives at \(aliveInterval) s intervals; ServerAliveInterval and ServerAliveCountMax set these)"
     }
-    // NOTE: a keepalive interrupted by EAGAIN is not resumed like a relay's send; it is only
+    // NOTE: a keepalive interrupted by EAGAIN is not resumed like a relay's send. It is only
     // sent after a full interval of silence, when the socket's send buffer is rarely full.
     if silence >= interval, now - lastKeepaliveSent >= interval, blockedRelay == nil {
       lastKeepaliveSent = now
@@ -381,7 +381,7 @@ final class HopLoop {
       opening = nil
       let reason = error.message.isEmpty ? "channel open failed (\(error.code))" : error.message
       // A tunnel for the next hop reports the failure as fwd's exit message, so the hop logs
-      // it only at debug level then; a client connection's failure is logged here.
+      // it only at debug level. A client connection's failure is logged here.
       let line = "channel to \(request.target) via \(name) failed: \(reason)"
       if !request.reportsFailure {
         logError(request.label, line)
@@ -472,7 +472,7 @@ final class HopLoop {
 
   /// Opens the drain channel before the loop starts, waiting at most the keepalive limit
   /// (or the handshake timeout with keepalives off). Returns a reason when the server does not
-  /// answer in time or the session fails, so a hop that freezes here is reported lost too.
+  /// respond in time or the session fails, so a hop that freezes here is reported lost too.
   private func openDrainChannel() -> String? {
     // Opening is blocking-style here: the loop has not started, so nothing else sends.
     let limit = aliveInterval > 0 ? aliveInterval * aliveCountMax : HopConnector.defaultHandshakeTimeout

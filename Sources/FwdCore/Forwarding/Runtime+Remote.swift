@@ -4,7 +4,7 @@ import Glibc
 
 extension Runtime {
   /// Asks the hops' servers to listen for every `-R` and `-H` forward on hops `from` and
-  /// later, and waits for each answer. A refusal ends fwd when ExitOnForwardFailure is set.
+  /// later, and waits for each response. A refusal ends fwd when ExitOnForwardFailure is set.
   func requestRemoteForwards(from start: Int, chain: Chain) throws(FwdError) {
     for (index, forward) in plan.remoteForwards.enumerated() where forward.hopIndex >= start {
       let hop = chain.hops[forward.hopIndex]
@@ -150,7 +150,7 @@ extension Runtime {
   }
 
   /// Reads what a SOCKS client sent and, once its request is complete, opens the channel and
-  /// answers with the outcome. Returns false when the client is done with (forwarded or closed).
+  /// replies with the outcome. Returns false once the client is handed on or closed.
   func serviceSOCKS(_ client: SOCKSClient, chain: Chain) -> Bool {
     var buffer = [UInt8](repeating: 0, count: 1024)
     let fd = client.connection.fd
@@ -184,7 +184,7 @@ extension Runtime {
     case .complete(let request, let send, let remainder):
       Self.sendAll(fd, send)
       if !remainder.isEmpty {
-        // NOTE: bytes a client sends before the SOCKS reply are dropped; clients wait for the
+        // NOTE: bytes a client sends before the SOCKS reply are dropped. Clients wait for the
         // reply (RFC 1928 section 6), so none was seen in practice.
         logDebug(label, "dropping \(remainder.count) bytes sent before the SOCKS reply")
       }
@@ -211,7 +211,7 @@ extension Runtime {
     }
   }
 
-  /// The SOCKS reply for a failed channel open. libssh2 1.10 passes on only the SSH reason
+  /// Returns the SOCKS reply code for a failed channel open. libssh2 1.10 passes on only the SSH reason
   /// code, so "connect failed" (refused, unreachable or unresolved alike) becomes
   /// "connection refused".
   static func socksCode(for message: String) -> SOCKSReplyCode {
@@ -253,7 +253,7 @@ final class SOCKSClient {
   }
 }
 
-/// The answer to a listen request, handed from the hop's thread to the waiting main thread.
+/// The result of a listen request, handed from the hop's thread to the waiting main thread.
 private final class BoundPortBox: @unchecked Sendable {
   var result: Result<Int, FwdError>?
 }

@@ -2,7 +2,7 @@ import Foundation
 import FwdBindings
 import Glibc
 
-/// What one run of fwd does, fully resolved from the command line and ssh_config.
+/// The plan of one run of fwd, fully resolved from the command line and ssh_config.
 public struct RunPlan: Sendable {
   /// First jump host first, destination last.
   public var hops: [HopTarget]
@@ -226,7 +226,7 @@ final class Runtime {
     return nil
   }
 
-  /// The sooner of two poll(2) timeouts, where -1 means none.
+  /// Returns the sooner of two poll(2) timeouts, where -1 means none.
   static func earliest(_ a: Int32, _ b: Int32) -> Int32 {
     if a < 0 { return b }
     if b < 0 { return a }
