@@ -39,7 +39,8 @@ case "$sanitizer" in
     # The slow unwinder follows stacks through libraries built without frame pointers
     # (libcrypto, SoftHSM), so leaks there carry the names the suppressions match.
     export ASAN_OPTIONS="log_path=$reports/report fast_unwind_on_malloc=0 ${ASAN_OPTIONS:-}"
-    export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan-suppressions.txt ${LSAN_OPTIONS:-}"
+    # print_suppressions=0 keeps the list of suppressions used out of the report files.
+    export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan-suppressions.txt print_suppressions=0 ${LSAN_OPTIONS:-}"
     ;;
 esac
 status=0

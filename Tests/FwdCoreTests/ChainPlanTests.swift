@@ -119,6 +119,20 @@ import Testing
     #expect(message?.contains("is longer than 32 hops") == true)
   }
 
+  @Test func doublingJumpNamesAreReported() throws {
+    let message = try planError(["h"], userConfig: "Host *\n  ProxyJump %n%n\n")
+    #expect(message?.hasSuffix("invalid ProxyJump '%n%n': host is longer than 1024 bytes") == true)
+  }
+
+  @Test func expandedJumpHostWithAtIsReported() throws {
+    let message = try planError(
+      ["h"], userConfig: "Host h\n  HostName a@b\n  ProxyJump %h\n")
+    #expect(
+      message?.hasSuffix(
+        "invalid ProxyJump '%h': it expands to the host 'a@b', which no hop text can carry")
+        == true)
+  }
+
   @Test func loginNameAndPortOnDestinationOnly() throws {
     let chain = try plan(["-l", "bob", "-p", "2200", "-J", "jump", "dest"], userConfig: "")
     #expect(chain.hops[0].settings.user == "tester")

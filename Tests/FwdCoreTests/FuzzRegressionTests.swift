@@ -7,6 +7,11 @@ import Testing
 /// Each test states the invariant the target checks, so the fix stays fixed without
 /// running the fuzzer.
 @Suite struct FuzzRegressionTests {
+  /// A config environment that looks up no accounts and runs no `Match exec` command.
+  static let environment = ConfigEnvironment(
+    homeDirectory: "/home/fuzz", userName: "fuzz", userID: 1000, hostName: "ws",
+    homeDirectoryOfUser: { _ in nil }, runCommand: { _ in 1 })
+
   static func text(_ base64: String) -> String {
     String(decoding: Data(base64Encoded: base64) ?? Data(), as: UTF8.self)
   }
@@ -52,6 +57,47 @@ import Testing
       Issue.record("expected an error")
     } catch {
       #expect(error.message.hasSuffix(reason), "\(error.message)")
+    }
+  }
+
+  /// ssh-config: `ProxyJump` with `%n` names each jump host after the hop before it, so the
+  /// names doubled with every hop and resolving 32 hops did not finish. The name limit of
+  /// HopSpec ends the chain with an error instead.
+  @Test func growingProxyJumpNamesFail() throws {
+    let config = try SSHConfig.parse(
+      text: Self.text("UHJveHlKdW1wIOJvYmQlbmRkZH4vU2VydmxvYmQlbmRkZH4vU2Vydg=="),
+      path: "fuzz_config", environment: Self.environment)
+    let invocation = Invocation(destination: HopSpec(host: "fuzz"))
+    do {
+      _ = try ChainPlan.resolve(invocation, config: config)
+      Issue.record("expected an error")
+    } catch {
+      #expect(error.status == .configuration)
+      #expect(error.message.hasSuffix("host is longer than 1024 bytes"), "\(error.message)")
+    }
+  }
+
+  /// command-line: the same doubling through `-o ProxyJump=%n...`, which applies to every
+  /// jump host.
+  @Test func growingJumpNamesFromOptionFail() throws {
+    let input = Self.text(
+      "LW8AUG9SdD0xMTA0AC1vAFByb3h5SnVtcD0lbi06OmaNjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NOo2NjY2N"
+        + "jY2NjY2JjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY15SnVtcD0l"
+        + "bi06OmaNjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY06jY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2N"
+        + "jY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NZCxiAC02AGRl")
+    // As in the target: arguments end with NUL, and a final NUL ends the last one.
+    let body = input.hasSuffix("\0") ? String(input.dropLast()) : input
+    let arguments = body.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+    guard case .run(let invocation) = try ParsedCommand.parse(arguments) else {
+      Issue.record("expected a run command")
+      return
+    }
+    do {
+      _ = try ChainPlan.resolve(invocation, config: SSHConfig(files: [], environment: Self.environment))
+      Issue.record("expected an error")
+    } catch {
+      #expect(error.status == .configuration)
+      #expect(error.message.hasSuffix("host is longer than 1024 bytes"), "\(error.message)")
     }
   }
 }

@@ -112,6 +112,24 @@ import Testing
     #expect(try HopSpec.parse(hop.description) == hop)
   }
 
+  @Test func namesLimitedTo1024Bytes() throws {
+    let longest = String(repeating: "h", count: 1024)
+    #expect(try HopSpec.parse("u@" + longest).host == longest)
+    #expect(try HopSpec.parse(longest + "@h").user == longest)
+    do {
+      _ = try HopSpec.parse(longest + "h")
+      Issue.record("expected an error for a 1025-byte host")
+    } catch {
+      #expect(error.message.hasSuffix(": host is longer than 1024 bytes"))
+    }
+    do {
+      _ = try HopSpec.parse(longest + "u@h")
+      Issue.record("expected an error for a 1025-byte user")
+    } catch {
+      #expect(error.message.hasSuffix(": user name is longer than 1024 bytes"))
+    }
+  }
+
   @Test func separatorsFoundByScalar() throws {
     // A combining acute accent joins the `@` before it into one Character.
     let hop = try HopSpec.parse("u@\u{301}h:2")

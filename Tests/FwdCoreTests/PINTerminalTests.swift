@@ -1,6 +1,7 @@
 import Foundation
 import FwdBindings
 import Glibc
+import Synchronization
 import Testing
 
 @testable import FwdCore
@@ -139,11 +140,15 @@ private struct SmartcardTestFailure: Error, CustomStringConvertible {
     let terminal = try PseudoTerminal()
     let reader = try #require(TerminalPINReader(path: terminal.secondaryPath))
     var counting = sigaction()
-    counting.__sigaction_handler.sa_handler = { _ in interruptsSeen += 1 }
+    counting.__sigaction_handler.sa_handler = { _ in
+      let savedErrno = errno
+      interruptsSeen.add(1, ordering: .relaxed)
+      errno = savedErrno
+    }
     var original = sigaction()
     #expect(sigaction(SIGINT, &counting, &original) == 0)
     defer { _ = sigaction(SIGINT, &original, nil) }
-    interruptsSeen = 0
+    interruptsSeen.store(0, ordering: .relaxed)
     let result = onThread { () -> String in
       do {
         _ = try reader.readPIN(token: "card", notice: nil)
@@ -161,10 +166,11 @@ private struct SmartcardTestFailure: Error, CustomStringConvertible {
     #expect(terminal.echoes)
     // The signal is raised again for the whole process, so its handler may run a little later.
     let deadline = Date().addingTimeInterval(2)
-    while interruptsSeen == 0 && Date() < deadline { usleep(10_000) }
-    #expect(interruptsSeen == 1)
+    while interruptsSeen.load(ordering: .relaxed) == 0 && Date() < deadline { usleep(10_000) }
+    #expect(interruptsSeen.load(ordering: .relaxed) == 1)
   }
 }
 
-/// SIGINTs that reached the handler installed before the prompt.
-nonisolated(unsafe) private var interruptsSeen = 0
+/// SIGINTs that reached the handler installed before the prompt. The handler runs on
+/// whichever thread takes the signal, so the count is atomic.
+private let interruptsSeen = Atomic<Int>(0)

@@ -1,5 +1,6 @@
 import FwdBindings
 import Glibc
+import Synchronization
 
 /// Asks for the PIN on the controlling terminal with echo off.
 ///
@@ -90,7 +91,7 @@ final class TerminalPINReader: PINReader {
     var overflow = false
     var byte: UInt8 = 0
     defer { byte = 0 }
-    while PromptSignals.caughtSignal == 0 {
+    while PromptSignals.caughtSignal.load(ordering: .relaxed) == 0 {
       var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
       let ready = poll(&poller, 1, 200)
       if ready == 0 || (ready < 0 && errno == EINTR) { continue }
@@ -139,19 +140,31 @@ private struct PromptSignals {
   ]
   static let stopSignals: Set<Int32> = [SIGTSTP, SIGTTIN, SIGTTOU]
 
-  /// The last signal caught, or 0. Written only by the handler and by `install`.
-  nonisolated(unsafe) static var caughtSignal: Int32 = 0
+  /// The last signal caught, or 0. Written only by the handler and by `install`. The
+  /// handler may run on any thread while the reading thread polls the value, so it is
+  /// atomic.
+  static let caughtSignal = Atomic<Int32>(0)
 
   private var previous: [(Int32, sigaction)] = []
 
-  var caught: Int32? { PromptSignals.caughtSignal == 0 ? nil : PromptSignals.caughtSignal }
+  var caught: Int32? {
+    let signal = PromptSignals.caughtSignal.load(ordering: .relaxed)
+    return signal == 0 ? nil : signal
+  }
 
   static func install() -> PromptSignals {
-    caughtSignal = 0
+    // This store also initializes the static before any handler can run, so the handler
+    // never runs the lazy initializer, which is not async-signal-safe.
+    caughtSignal.store(0, ordering: .relaxed)
     var handlers = PromptSignals()
     for signal in signals {
       var action = sigaction()
-      action.__sigaction_handler.sa_handler = { PromptSignals.caughtSignal = $0 }
+      action.__sigaction_handler.sa_handler = { signal in
+        // A handler must leave errno as it found it for the code it interrupted.
+        let savedErrno = errno
+        PromptSignals.caughtSignal.store(signal, ordering: .relaxed)
+        errno = savedErrno
+      }
       sigemptyset(&action.sa_mask)
       // No SA_RESTART: a blocked read returns EINTR when the signal lands on this thread.
       action.sa_flags = 0

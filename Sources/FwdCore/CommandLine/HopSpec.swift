@@ -17,6 +17,12 @@ public struct HopSpec: Hashable, Sendable {
 // MARK: - Parsing
 
 extension HopSpec {
+  /// The maximum length of a host or user name, in UTF-8 bytes: the size of getnameinfo's
+  /// host buffer (NI_MAXHOST, 1025) without its NUL. ProxyJump values may contain `%n` and
+  /// `%r`, which repeat the previous hop's names, so without a limit each hop of a chain
+  /// could double the names' length until the 32-hop limit is reached.
+  public static let maximumNameLength = 1024
+
   /// Parses `[user@]host[:port]` or `ssh://[user@]host[:port]`.
   ///
   /// The user is everything before the last `@`, as in ssh, so it may itself contain `@`.
@@ -25,15 +31,27 @@ extension HopSpec {
   ///
   /// fwd passes hops on as text (`description`), so values no text form carries back are
   /// rejected: a host containing `@`, `[` or `]`, and an ssh:// user whose %-decoded form
-  /// contains blanks, control characters, `,` or `/`.
+  /// contains blanks, control characters, `,` or `/`. Host and user are limited to
+  /// `maximumNameLength` bytes.
   ///
   /// - Parameter label: names the value in error messages, such as "destination" or "-J hop".
   /// - Throws: `FwdError` with status `.usage`, for example
   ///   `invalid destination 'bob@': host is empty`.
   public static func parse(_ text: String, label: String = "host") throws(FwdError) -> HopSpec {
-    func failure(_ reason: String) -> FwdError {
-      .usage("invalid \(label) '\(text)': \(reason)")
+    do throws(Failure) {
+      return try parseFields(text)
+    } catch {
+      throw .usage("invalid \(label) '\(text)': \(error.reason)")
     }
+  }
+
+  /// The reason part of a parse error; `parse` adds the label and the text.
+  struct Failure: Error {
+    let reason: String
+  }
+
+  private static func parseFields(_ text: String) throws(Failure) -> HopSpec {
+    func failure(_ reason: String) -> Failure { Failure(reason: reason) }
     guard !text.isEmpty else { throw failure("the value is empty") }
     let isBlankOrControl = { (scalar: Unicode.Scalar) in
       scalar.properties.isWhitespace || scalar.value < 0x20
@@ -71,12 +89,18 @@ extension HopSpec {
         let hex = String(bad.value, radix: 16, uppercase: true)
         throw failure("the decoded user name contains character U+\(hex)")
       }
+      guard decoded.utf8.count <= maximumNameLength else {
+        throw failure("user name is longer than \(maximumNameLength) bytes")
+      }
       user = decoded
       rest = rest[rest.index(after: at)...]
     }
 
     let (host, portText) = try splitHostAndPort(rest, failure: failure)
     guard !host.isEmpty else { throw failure("host is empty") }
+    guard host.utf8.count <= maximumNameLength else {
+      throw failure("host is longer than \(maximumNameLength) bytes")
+    }
     guard host.unicodeScalars.first != "-" else { throw failure("host must not start with '-'") }
     if let bad = host.unicodeScalars.first(where: { $0 == "@" || $0 == "[" || $0 == "]" }) {
       throw failure("host '\(host)' contains '\(bad)'")
@@ -104,8 +128,8 @@ extension HopSpec {
 
   /// Splits `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 literal.
   private static func splitHostAndPort(
-    _ text: Substring.UnicodeScalarView, failure: (String) -> FwdError
-  ) throws(FwdError) -> (host: String, port: Substring?) {
+    _ text: Substring.UnicodeScalarView, failure: (String) -> Failure
+  ) throws(Failure) -> (host: String, port: Substring?) {
     if text.first == "[" {
       guard let close = text.firstIndex(of: "]") else {
         throw failure("missing ']' after the IPv6 address")
@@ -123,6 +147,28 @@ extension HopSpec {
       return (String(Substring(text)), nil)
     }
     return (String(Substring(text[..<colon])), Substring(text[text.index(after: colon)...]))
+  }
+
+  /// Returns why `description` does not parse back to this hop, or nil when it does.
+  ///
+  /// ProxyJump hops get their names by expanding `%` tokens after parsing, which can give a
+  /// name that no hop text carries, such as one containing `@` or longer than
+  /// `maximumNameLength`. The lengths are checked first so that the reason never quotes a
+  /// name of unbounded length.
+  func textFormProblem() -> String? {
+    if host.utf8.count > Self.maximumNameLength {
+      return "host is longer than \(Self.maximumNameLength) bytes"
+    }
+    if let user, user.utf8.count > Self.maximumNameLength {
+      return "user name is longer than \(Self.maximumNameLength) bytes"
+    }
+    let names = "the host '\(host)'" + (user.map { " and the user '\($0)'" } ?? "")
+    do throws(Failure) {
+      let reparsed = try Self.parseFields(description)
+      return reparsed == self ? nil : "it expands to \(names), which no hop text can carry"
+    } catch {
+      return "it expands to \(names): \(error.reason)"
+    }
   }
 
   /// Decodes `%XX` escapes in the user part of an ssh:// URI; nil when an escape is invalid.

@@ -120,6 +120,11 @@ extension HostSettings {
     } catch {
       throw .configuration("\(value.source): invalid ProxyJump '\(text)': \(error.reason)")
     }
+    for hop in hops {
+      if let problem = hop.textFormProblem() {
+        throw .configuration("\(value.source): invalid ProxyJump '\(text)': \(problem)")
+      }
+    }
     return hops
   }
 
