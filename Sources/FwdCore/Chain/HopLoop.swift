@@ -181,6 +181,8 @@ final class HopLoop {
       sessionLost(failure)
       return
     }
+    // Each pass below resumes reading, and the loop polls the socket before it sleeps.
+    session.skipsReadsWhenDrained = true
     // libssh2 sends a keepalive only when its own interval has passed; 1 s lets this loop's
     // timing decide.
     session.configureKeepalive(interval: aliveInterval > 0 ? 1 : 0)
@@ -301,6 +303,7 @@ final class HopLoop {
     while moved {
       moved = false
       let receivedBefore = session.bytesReceived
+      session.resumeReading()
       if let relay = blockedRelay {
         switch try relay.service() {
         case .sendBlocked: return
