@@ -348,7 +348,8 @@ final class HopLoop {
           break
         }
       }
-      try drainSession()
+      // A relay that reads or writes its channel has read the socket until EAGAIN already.
+      if !relays.contains(where: { $0.canDrainSession }) { try drainSession() }
       if session.bytesReceived != receivedBefore { moved = true }
     }
   }
