@@ -168,6 +168,12 @@ public enum Socket {
     setOption(fd, SOL_SOCKET, SO_KEEPALIVE, on ? 1 : 0)
   }
 
+  /// Requests a send buffer of `bytes` (SO_SNDBUF). Linux doubles the value for its own
+  /// bookkeeping and caps the request at net.core.wmem_max without an error.
+  public static func setSendBufferSize(_ fd: Int32, _ bytes: Int32) {
+    setOption(fd, SOL_SOCKET, SO_SNDBUF, bytes)
+  }
+
   /// Connects to one address, waiting at most `timeout` milliseconds (negative waits forever).
   /// With `local`, the socket is bound to that address first (its port may be 0).
   /// Returns a non-blocking, close-on-exec socket.

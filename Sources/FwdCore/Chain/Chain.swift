@@ -58,6 +58,10 @@ final class Chain {
   /// allocates again at the rate data flows.
   static let retainedHeapBytes: Int32 = 32 << 20
 
+  /// The send buffer of each end of an inner hop's socketpair: one channel window, libssh2's
+  /// default of 2 MiB.
+  static let tunnelSendBufferBytes: Int32 = 2 << 20
+
   /// Connects and authenticates the hops from `start` on, in order; hops before `start` must
   /// be up. On failure stops the hops this call started.
   func establish(from start: Int = 0) throws(FwdError) {
@@ -175,6 +179,10 @@ final class Chain {
     } catch {
       throw FwdError(.software, "\(target.label): \(error.description)")
     }
+    // Both hop threads write into the pair. With Linux's default of 208 KiB the hop loops
+    // polled two to six times as often per GiB moved (perf stat, 2 loopback hops).
+    Socket.setSendBufferSize(pair.0, Chain.tunnelSendBufferBytes)
+    Socket.setSendBufferSize(pair.1, Chain.tunnelSendBufferBytes)
     let opened = DispatchSemaphore(value: 0)
     let result = ResultBox()
     previous.open(
