@@ -250,8 +250,10 @@ private func receiveAndCount(
     traffic.lastReceive = Clock.monotonicMilliseconds()
     traffic.bytesReceived += UInt64(n)
   }
-  // A stream socket returns less than asked for only when its queue ran empty.
-  if n < length { traffic.drained = true }
+  // A stream socket returns less than asked for only when its queue ran empty. End of file
+  // is not "empty": every later read must see it too, or a caller that swallows libssh2's
+  // error (channel_forward_accept does) would hide the lost connection from the next one.
+  if n > 0 && n < length { traffic.drained = true }
   return n
 }
 
