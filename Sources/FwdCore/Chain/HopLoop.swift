@@ -80,8 +80,15 @@ final class HopLoop {
   var aliveInterval = 0
   /// Keepalive intervals without any traffic from the server before the session is lost.
   var aliveCountMax = 3
+  /// Built from the two values above when the loop starts; nil with keepalives off.
+  private var keepalive: KeepaliveSchedule?
+  /// When the last keepalive went to libssh2, for its round trip.
   private var lastKeepaliveSent: UInt64 = 0
   private var awaitingKeepaliveReply = false
+  /// A keepalive was decided on and is sent at the start of the next pass.
+  private var keepaliveDue = false
+  /// libssh2 sent only part of a keepalive packet; see `sendDueKeepalive`.
+  private var keepaliveBlocked = false
   private let statusLock = NSLock()
   private var keepaliveRoundTripValue: Int?
 
@@ -183,9 +190,12 @@ final class HopLoop {
     }
     // Each pass below resumes reading, and the loop polls the socket before it sleeps.
     session.skipsReadsWhenDrained = true
-    // libssh2 sends a keepalive only when its own interval has passed; 1 s lets this loop's
-    // timing decide.
+    // libssh2 sends a keepalive only when its own interval has passed; 1 s (which libssh2
+    // raises to 2 s) lets this loop's timing decide.
     session.configureKeepalive(interval: aliveInterval > 0 ? 1 : 0)
+    if aliveInterval > 0 {
+      keepalive = KeepaliveSchedule(intervalSeconds: aliveInterval, countMax: aliveCountMax)
+    }
     var poller = Poller()
     while true {
       for command in takeInbox() {
@@ -208,7 +218,10 @@ final class HopLoop {
 
       poller.reset()
       poller.add(wakeup.fd, read: true, write: false)
-      if blockedRelay != nil || session.blockDirections.outbound {
+      if keepaliveBlocked {
+        // libssh2 resumes the keepalive only once its own interval has passed, so the socket
+        // being writable says nothing; the short timeout below retries instead.
+      } else if blockedRelay != nil || session.blockDirections.outbound {
         // Until the interrupted send completes nothing else may use the session, so any other
         // readiness would only wake the loop to find nothing it can do.
         poller.add(session.socket, read: false, write: true)
@@ -221,7 +234,7 @@ final class HopLoop {
         }
       }
       do {
-        try poller.wait(timeout: keepaliveTimeout())
+        try poller.wait(timeout: keepaliveBlocked ? min(keepaliveTimeout(), 100) : keepaliveTimeout())
       } catch {
         sessionLost(error.description)
         return
@@ -254,37 +267,57 @@ final class HopLoop {
 
   /// Milliseconds until the next keepalive decision, or -1 without keepalives.
   private func keepaliveTimeout() -> Int32 {
-    guard aliveInterval > 0 else { return -1 }
-    let interval = UInt64(aliveInterval) * 1000
-    let due = max(session.lastReceiveTime, lastKeepaliveSent) + interval
-    let now = Clock.monotonicMilliseconds()
-    return due > now ? Int32(min(due - now, UInt64(Int32.max))) : 0
+    guard let keepalive else { return -1 }
+    switch keepalive.decide(now: Clock.monotonicMilliseconds(), lastReceive: session.lastReceiveTime) {
+    case .wait(let milliseconds): return Int32(min(milliseconds, UInt64(Int32.max)))
+    case .send, .lost: return 0
+    }
   }
 
-  /// Sends a keepalive after `aliveInterval` seconds of silence, and returns a reason when the
-  /// server has been silent for `aliveInterval` x `aliveCountMax` seconds. Only traffic from
-  /// the server counts, so a hop whose sshd is frozen is noticed even while we send.
+  /// Decides on a keepalive after `aliveInterval` seconds of silence (the next pass sends
+  /// it), and returns a reason when the server has been silent for too long.
   private func checkAlive() -> String? {
-    guard aliveInterval > 0 else { return nil }
+    guard var schedule = keepalive else { return nil }
     let now = Clock.monotonicMilliseconds()
-    let silence = now - min(now, session.lastReceiveTime)
-    let interval = UInt64(aliveInterval) * 1000
-    if silence >= interval * UInt64(aliveCountMax) {
-      return "no answer from the server for \(silence / 1000) s (\(aliveCountMax) keepalives at \(aliveInterval) s intervals; ServerAliveInterval and ServerAliveCountMax set these)"
-    }
-    // NOTE: a keepalive interrupted by EAGAIN is not resumed like a relay's send. It is only
-    // sent after a full interval of silence, when the socket's send buffer is rarely full.
-    if silence >= interval, now - lastKeepaliveSent >= interval, blockedRelay == nil {
-      lastKeepaliveSent = now
-      do {
-        _ = try session.sendKeepalive()
-        awaitingKeepaliveReply = true
-        logDebug3(name, "keepalive sent after \(silence) ms of silence")
-      } catch {
-        if error.endsSession { return error.message }
-      }
+    switch schedule.decide(now: now, lastReceive: session.lastReceiveTime) {
+    case .lost(let silence):
+      return
+        "no answer from the server for \(silence / 1000) s (\(aliveCountMax) keepalives at \(aliveInterval) s intervals; ServerAliveInterval and ServerAliveCountMax set these)"
+    case .send:
+      schedule.noteSent(at: now)
+      keepalive = schedule
+      keepaliveDue = true
+    case .wait:
+      break
     }
     return nil
+  }
+
+  /// Sends the keepalive decided on, or resumes one libssh2 sent only in part. Returns true
+  /// while part of it is still unsent; nothing else may use the session until then.
+  ///
+  /// libssh2_keepalive_send builds the packet on its own stack and hides EAGAIN, leaving the
+  /// rest of the packet pending with the outbound block flag set. Only a call that passes the
+  /// same buffer completes it, so this function has one call site, in `serviceSession`, and
+  /// libssh2 repeats the packet only when its own interval has passed since the first try.
+  @inline(never)
+  private func sendDueKeepalive() throws(SSHError) -> Bool {
+    let now = Clock.monotonicMilliseconds()
+    _ = try session.sendKeepalive()
+    if session.blockDirections.outbound {
+      if !keepaliveBlocked { logDebug3(name, "keepalive sent in part; the socket is full") }
+      keepaliveDue = false
+      keepaliveBlocked = true
+      return true
+    }
+    if keepaliveDue {
+      lastKeepaliveSent = now
+      awaitingKeepaliveReply = true
+      logDebug3(name, "keepalive sent after \(now - min(now, session.lastReceiveTime)) ms of silence")
+    }
+    keepaliveDue = false
+    keepaliveBlocked = false
+    return false
   }
 
   /// One pass over everything that uses the session, repeated while anything moves. A send
@@ -312,6 +345,9 @@ final class HopLoop {
         }
         blockedRelay = nil
         moved = true
+      }
+      if keepaliveDue || keepaliveBlocked {
+        if try sendDueKeepalive() { return }
       }
       if stopping {
         for operation in setupQueue { failSetup(operation, reason: "fwd is stopping") }
@@ -419,7 +455,11 @@ final class HopLoop {
       if error.endsSession { throw error }
       opening = nil
       let reason = error.message.isEmpty ? "request failed (\(error.code))" : error.message
-      request.onResult(.failure(FwdError(.forwarding, "\(request.label): \(name) refused to listen on \(request.bindAddress):\(request.port): \(reason)")))
+      request.onResult(
+        .failure(
+          FwdError(
+            .forwarding,
+            "\(request.label): \(name) refused to listen on \(request.bindAddress):\(request.port): \(reason)")))
       return .progressed
     }
     switch progress {
@@ -506,7 +546,6 @@ final class HopLoop {
       }
     }
   }
-
 
   private func drainSession() throws(SSHError) {
     guard let drainChannel else { return }
