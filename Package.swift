@@ -26,7 +26,13 @@ let package = Package(
     ),
 
     // The C boundary: libssh2, PKCS#11, OpenSSL and POSIX calls, with typed errors.
-    .target(name: "FwdBindings", dependencies: ["CLibSSH2", "CP11Kit", "CLibCrypto"]),
+    .target(
+      name: "FwdBindings", dependencies: ["CLibSSH2", "CP11Kit", "CLibCrypto", "FwdKeystream"]),
+    // Part of the boundary, in C because it defines OpenSSL functions that libssh2 calls:
+    // a keystream cache under libssh2 1.10's one-call-per-block AES-CTR (see its header).
+    .target(
+      name: "FwdKeystream", dependencies: ["CLibCrypto"],
+      cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("dl")]),
 
     // Everything else: command line, ssh_config, known_hosts, the hop chain and forwards.
     .target(name: "FwdCore", dependencies: ["FwdBindings"]),

@@ -36,6 +36,8 @@ build_target() {
   for library in CLibSSH2 CP11Kit CLibCrypto; do
     module_maps="$module_maps -Xcc -fmodule-map-file=Sources/$library/module.modulemap"
   done
+  # SwiftPM writes the module map of the C target FwdKeystream beside its object file.
+  module_maps="$module_maps -Xcc -fmodule-map-file=$products/FwdKeystream.build/module.modulemap"
   header_paths=$(pkg-config --cflags-only-I libssh2 p11-kit-1 libcrypto | sed 's/-I/-Xcc -I/g')
   # shellcheck disable=SC2086 # the flag lists are split on purpose
   swiftc -O -sanitize=fuzzer,address -parse-as-library -use-ld=lld \
@@ -43,6 +45,7 @@ build_target() {
     -I "$products/Modules" $module_maps $header_paths \
     Fuzz/Support/*.swift "Fuzz/$name"/*.swift \
     "$products"/FwdCore.build/*.o "$products"/FwdBindings.build/*.o \
+    "$products"/FwdKeystream.build/*.o \
     $(pkg-config --libs libssh2 p11-kit-1 libcrypto) \
     -o "$binary"
 }

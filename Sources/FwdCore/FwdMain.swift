@@ -86,6 +86,9 @@ struct Launch {
       try announce(lines, reporter: reporter)
     }
     if let pidFile = invocation.pidFile { PIDFile.remove(pidFile) }
+    if CipherKeystream.isActive {
+      logDebug2("fwd", "keystream cache served \(CipherKeystream.servedBytes) bytes of AES-CTR")
+    }
     return status
   }
 

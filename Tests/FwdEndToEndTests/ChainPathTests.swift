@@ -35,6 +35,27 @@ import Testing
     #expect(try fwd.stop() == 0, "stderr: \(fwd.process.standardError)")
   }
 
+  /// Both hops' AES-CTR goes through fwd's keystream cache (Sources/FwdKeystream): libssh2's
+  /// calls reach fwd's EVP_Cipher, and the bytes still arrive intact.
+  @Test func libssh2CipherCallsReachTheKeystreamCache() throws {
+    let lab = try Lab(hostNames: ["build", "sign"])
+    defer { lab.shutdown() }
+    let fwd = try ChainHarness.start(
+      lab, ["-vv", "-J", "build", "sign", "-L", "0:127.0.0.1:\(lab.echoPort)"], forwardCount: 1)
+    let echo = fwd.forward(to: lab.echoPort)
+    #expect(try LabClient.echo(host: echo.listenAddress, port: echo.listenPort, bytes: 1 << 20) > 0)
+    #expect(try fwd.stop() == 0)
+    let log = fwd.process.standardError
+    #expect(log.contains("build: keystream cache under libssh2's aes128-ctr: on"), "\(log)")
+    #expect(log.contains("sign: keystream cache under libssh2's aes128-ctr: on"), "\(log)")
+    // 1 MiB each way through two hops is at least 4 MiB of cipher work in fwd.
+    let served = log.split(separator: "\n").first { $0.contains("keystream cache served") }
+    let bytes = served.flatMap { line in
+      line.split(separator: " ").firstIndex(of: "served").map { line.split(separator: " ")[$0 + 1] }
+    }
+    #expect((bytes.flatMap { Int($0) } ?? 0) >= 4 << 20, "\(served ?? "no line")")
+  }
+
   @Test func stoppedFirstHopEndsRunWithConnectionStatus() throws {
     let lab = try Lab(hostNames: ["build", "sign"])
     defer { lab.shutdown() }

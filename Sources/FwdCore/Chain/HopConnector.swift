@@ -31,14 +31,23 @@ struct HopConnector {
     } catch {
       switch error {
       case .timedOut:
-        throw FwdError(.connection, "\(target.label): SSH handshake timed out after \(timeout) s; check that an SSH server answers there")
+        throw FwdError(
+          .connection,
+          "\(target.label): SSH handshake timed out after \(timeout) s; check that an SSH server answers there")
       case .cancelled:
         throw FwdError(.success, "\(target.label): set-up stopped by a signal")
       case .ssh(let error):
         throw handshakeFailure(error)
       }
     }
-    logDebug(target.name, "handshake done: kex \(session.negotiatedMethod(.keyExchange) ?? "?"), host key \(session.negotiatedMethod(.hostKey) ?? "?"), cipher \(session.negotiatedMethod(.cipherClientToServer) ?? "?"), mac \(session.negotiatedMethod(.macClientToServer) ?? "?")")
+    logDebug(
+      target.name,
+      "handshake done: kex \(session.negotiatedMethod(.keyExchange) ?? "?"), host key \(session.negotiatedMethod(.hostKey) ?? "?"), cipher \(session.negotiatedMethod(.cipherClientToServer) ?? "?"), mac \(session.negotiatedMethod(.macClientToServer) ?? "?")"
+    )
+    if let cipher = session.negotiatedMethod(.cipherClientToServer), cipher.hasSuffix("-ctr") {
+      let cache = CipherKeystream.isActive ? "on" : "off"
+      logDebug2(target.name, "keystream cache under libssh2's \(cipher): \(cache)")
+    }
 
     guard let hostKey = session.hostKey() else {
       throw FwdError(.hostKey, "\(target.label): the server sent no host key")
@@ -92,7 +101,8 @@ struct HopConnector {
   private func handshakeFailure(_ error: SSHError) -> FwdError {
     var message = "\(target.label): SSH handshake failed: \(error.message)"
     if error.isKeyExchangeFailure {
-      message += "; libssh2 1.10 needs curve25519 or ECDH key exchange, AES-CTR/CBC ciphers and an Ed25519, ECDSA or ssh-rsa host key (a server with only an rsa-sha2 RSA host key cannot be used)"
+      message +=
+        "; libssh2 1.10 needs curve25519 or ECDH key exchange, AES-CTR/CBC ciphers and an Ed25519, ECDSA or ssh-rsa host key (a server with only an rsa-sha2 RSA host key cannot be used)"
     } else if error.code == -13 || error.isSocketFailure {
       message += "; the server closed the connection (check that this is an SSH server, and its MaxStartups and logs)"
     }
