@@ -126,7 +126,7 @@ final class SmartcardToken: @unchecked Sendable {
     logInfo(nil, keptLogin ? "\(name) is back and still logged in" : "logged in to \(name) again")
   }
 
-  /// Logs in to `found` through `newSession`, asking for the PIN once by the run's PIN
+  /// Logs in to `found` through `newSession`, requesting the PIN once by the run's PIN
   /// settings. A failure is permanent, as at the first login, unless the token went away.
   private func logIn(_ found: PKCS11TokenInfo, _ newSession: PKCS11Session) throws(FwdError) {
     let needsPIN = found.loginRequired && !found.protectedAuthenticationPath
