@@ -68,7 +68,7 @@ extension SmartcardTests {
     let data = Array("data".utf8)
     let viaDigestInfo = SmartcardKey(
       algorithm: .rsaSHA512, publicKey: rsa.publicKey, label: rsa.label, id: rsa.id,
-      session: rsa.session, handle: rsa.handle, mechanism: .rsaPKCS)
+      token: rsa.token, mechanism: .rsaPKCS)
     // PKCS#1 v1.5 is deterministic, so both ways must give the same bytes.
     #expect(try viaDigestInfo.sign(data) == rsa.sign(data))
   }

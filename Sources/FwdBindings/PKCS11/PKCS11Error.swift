@@ -34,6 +34,10 @@ public struct PKCS11Error: Error, CustomStringConvertible, Sendable {
     code == CKR_DEVICE_REMOVED || code == CKR_TOKEN_NOT_PRESENT
       || code == CKR_SESSION_HANDLE_INVALID || code == CKR_SESSION_CLOSED
   }
+  /// True when the session can no longer use the login: the token is gone, or it was reset
+  /// and came back logged out (`CKR_USER_NOT_LOGGED_IN`), so only a new session and a new
+  /// `C_Login` make its private keys usable again.
+  public var endsLogin: Bool { isTokenGone || code == CKR_USER_NOT_LOGGED_IN }
 
   /// Throws a `PKCS11Error` for any `status` other than `CKR_OK`.
   static func check(_ status: CK_RV, _ function: String) throws(PKCS11Error) {

@@ -47,6 +47,17 @@ public final class PKCS11Session: @unchecked Sendable {
     try PKCS11Error.check(status, "C_Login")
   }
 
+  /// Returns whether the user is logged in to the token, which PKCS#11 shares among all the
+  /// sessions of one application. Calls `C_GetSessionInfo`.
+  public func isUserLoggedIn() throws(PKCS11Error) -> Bool {
+    let getSessionInfo = try module.entry(functions.C_GetSessionInfo, "C_GetSessionInfo")
+    var info = CK_SESSION_INFO()
+    try module.lock.run { () throws(PKCS11Error) in
+      try PKCS11Error.check(getSessionInfo(handle, &info), "C_GetSessionInfo")
+    }
+    return info.state == CKS_RO_USER_FUNCTIONS || info.state == CKS_RW_USER_FUNCTIONS
+  }
+
   /// Returns the handles of the objects of `objectClass`, only those whose `CKA_ID` is `id`
   /// when `id` is given. Calls `C_FindObjectsInit`, `C_FindObjects` and `C_FindObjectsFinal`.
   public func findObjects(_ objectClass: PKCS11ObjectClass, id: [UInt8]? = nil)

@@ -28,10 +28,19 @@ struct Authenticator {
     }
     var tried: [String] = []
 
+    // The error of the first token key that could not sign, such as for a removed token. It is
+    // thrown in place of the list of keys tried when no other key is accepted.
+    var tokenFailure: FwdError?
     for key in tokenKeys {
       tried.append(key.label)
-      if try attempt(key.label, waiter, { () throws(SSHError) in try session.authenticate(user: target.user, key: key) }) {
-        return
+      let recorder = SignatureRecorder(key)
+      let accepted = try attempt(key.label, waiter) { () throws(SSHError) in
+        try session.authenticate(user: target.user, key: recorder)
+      }
+      if accepted { return }
+      if let failure = recorder.failure {
+        if failure.isPermanent { throw failure }
+        tokenFailure = tokenFailure ?? failure
       }
     }
 
@@ -48,6 +57,7 @@ struct Authenticator {
       if try authenticate(session, waiter, keyFile: path) { return }
     }
 
+    if let tokenFailure { throw tokenFailure }
     let list = tried.isEmpty ? "no keys found" : "tried " + tried.joined(separator: ", ")
     throw FwdError(
       .authentication,
@@ -129,6 +139,27 @@ struct Authenticator {
       return FwdError(.success, "\(target.label): \(step) stopped by a signal")
     case .ssh(let error):
       return FwdError(.connection, "\(target.label): connection lost during \(step): \(error.message)")
+    }
+  }
+}
+
+/// A key that keeps the `FwdError` its signature threw. libssh2's sign callback can report
+/// only that signing failed, so `SSHSession` turns the error into a failed authentication.
+private final class SignatureRecorder: SSHUserKey {
+  let key: SSHUserKey
+  private(set) var failure: FwdError?
+
+  init(_ key: SSHUserKey) { self.key = key }
+
+  var publicKeyBlob: [UInt8] { key.publicKeyBlob }
+  var label: String { key.label }
+
+  func sign(_ data: [UInt8]) throws -> [UInt8] {
+    do {
+      return try key.sign(data)
+    } catch let error as FwdError {
+      failure = error
+      throw error
     }
   }
 }

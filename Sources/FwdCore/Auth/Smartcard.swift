@@ -2,7 +2,7 @@ import FwdBindings
 import Glibc
 
 /// Smartcard authentication through a PKCS#11 module: one login per run, and the token's keys
-/// for every hop and every reconnect.
+/// for every hop and every reconnect. A token removed and inserted again costs one more login.
 public enum Smartcard {
   /// Glob patterns for OpenSC's module, searched in order when no provider is named.
   static let defaultProviderPatterns = [
@@ -57,6 +57,9 @@ public enum Smartcard {
       pinSource == .interactive
       ? nil : pinSource.makeReader(batchMode: batchMode, environment: environment)
     defer { (reader as? DescriptorPINReader)?.closeUnlessRead() }
+    let options = SmartcardLoginOptions(
+      pinSource: pinSource, batchMode: batchMode, allowFinalTry: allowFinalTry,
+      environment: environment)
     var keys: [SmartcardKey] = []
     for plan in plans {
       if plan.token.loginRequired && !plan.token.protectedAuthenticationPath && reader == nil {
@@ -66,7 +69,9 @@ public enum Smartcard {
         module: module, session: plan.session, token: plan.token, reader: reader,
         batchMode: batchMode, allowFinalTry: allowFinalTry)
       try login.run()
-      keys += try plan.keys(module: module)
+      let token = SmartcardToken(
+        module: module, info: plan.token, session: plan.session, options: options)
+      keys += try plan.keys(on: token)
     }
     if keys.isEmpty {
       let labels = plans.map { "'\($0.token.label)'" }.joined(separator: ", ")

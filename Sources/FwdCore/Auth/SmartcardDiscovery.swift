@@ -12,16 +12,19 @@ struct SmartcardCandidate {
 /// Finds the key pairs on a token: public objects before login, private keys after it.
 enum SmartcardDiscovery {
   /// Returns the key pairs whose public key is readable: public key objects first, then
-  /// certificates for the `CKA_ID`s no public key object covers.
-  static func candidates(in session: PKCS11Session) throws(PKCS11Error) -> [SmartcardCandidate] {
+  /// certificates for the `CKA_ID`s no public key object covers. With `id`, only the objects
+  /// with that `CKA_ID` are read.
+  static func candidates(in session: PKCS11Session, id: [UInt8]? = nil) throws(PKCS11Error)
+    -> [SmartcardCandidate]
+  {
     var found: [SmartcardCandidate] = []
-    for object in try session.findObjects(.publicKey) {
+    for object in try session.findObjects(.publicKey, id: id) {
       let values = try session.attributes(
         of: object, [.id, .label, .keyType, .ecParams, .ecPoint, .modulus, .publicExponent])
       guard let key = publicKey(values) else { continue }
       found.append(candidate(values, key, .publicKey))
     }
-    for object in try session.findObjects(.certificate) {
+    for object in try session.findObjects(.certificate, id: id) {
       let values = try session.attributes(of: object, [.id, .label, .value])
       let id = values[.id] ?? []
       if found.contains(where: { $0.id == id }) { continue }
@@ -50,7 +53,7 @@ enum SmartcardDiscovery {
   /// Pairs the token's private keys with `candidates` by `CKA_ID` and returns one
   /// `SmartcardKey` per usable algorithm. Private keys are visible only after login.
   static func keys(
-    for candidates: [SmartcardCandidate], token: PKCS11TokenInfo, session: PKCS11Session,
+    for candidates: [SmartcardCandidate], token: SmartcardToken, session: PKCS11Session,
     mechanisms: Set<PKCS11Mechanism>
   ) throws(PKCS11Error) -> [SmartcardKey] {
     var keys: [SmartcardKey] = []
@@ -58,7 +61,7 @@ enum SmartcardDiscovery {
       let values = try session.attributes(of: object, [.id, .label, .keyType, .alwaysAuthenticate])
       let id = values[.id] ?? []
       guard let candidate = candidates.first(where: { $0.id == id }) else { continue }
-      let name = "token '\(token.label)' key '\(candidate.label)'"
+      let name = "\(token.name) key '\(candidate.label)'"
       if values[.alwaysAuthenticate]?.first == 1 {
         // NOTE: such keys need C_Login(CKU_CONTEXT_SPECIFIC) with the PIN before every
         // signature, and fwd wipes the PIN after the first login, so they are skipped.
@@ -69,12 +72,12 @@ enum SmartcardDiscovery {
         logDebug(name, "skipped: the private key's type differs from its public key's")
         continue
       }
+      token.record(handle: object, id: id)
       for (algorithm, mechanism) in algorithms(candidate.publicKey, mechanisms) {
         keys.append(
           SmartcardKey(
             algorithm: algorithm, publicKey: candidate.publicKey,
-            label: "\(name) \(algorithm.rawValue)", id: id, session: session, handle: object,
-            mechanism: mechanism))
+            label: "\(name) \(algorithm.rawValue)", id: id, token: token, mechanism: mechanism))
       }
     }
     return keys

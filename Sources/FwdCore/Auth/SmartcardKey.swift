@@ -26,21 +26,20 @@ public final class SmartcardKey: SSHUserKey, @unchecked Sendable {
   /// The token's `CKA_ID` for the key pair.
   public let id: [UInt8]
   let publicKey: SmartcardPublicKey
-  let session: PKCS11Session
-  let handle: UInt
+  /// The token that signs, which finds the private key again after a new login.
+  let token: SmartcardToken
   let mechanism: PKCS11Mechanism
 
   init(
     algorithm: SmartcardKeyAlgorithm, publicKey: SmartcardPublicKey, label: String, id: [UInt8],
-    session: PKCS11Session, handle: UInt, mechanism: PKCS11Mechanism
+    token: SmartcardToken, mechanism: PKCS11Mechanism
   ) {
     self.algorithm = algorithm
     self.publicKey = publicKey
     self.publicKeyBlob = SmartcardKey.blob(algorithm.rawValue, publicKey)
     self.label = label
     self.id = id
-    self.session = session
-    self.handle = handle
+    self.token = token
     self.mechanism = mechanism
   }
 
@@ -52,18 +51,15 @@ public final class SmartcardKey: SSHUserKey, @unchecked Sendable {
   }
 
   /// Signs `data` on the token and returns the inner SSH signature.
+  ///
+  /// When the token was removed and put back, or its login ended otherwise, the token logs in
+  /// again with one PIN request and the signature is tried once more. While the token is
+  /// absent this throws at once, without a PIN request, and the error is not permanent, so the
+  /// chain's next rebuild attempt tries again. A PIN the token rejects, or a PIN that only
+  /// `--pin-fd` supplied, throws a permanent error that ends the run.
   public func sign(_ data: [UInt8]) throws -> [UInt8] {
     logDebug(label, "signing with \(algorithm.rawValue) through \(mechanism)")
-    let input = tokenInput(for: data)
-    let raw: [UInt8]
-    do {
-      raw = try session.sign(key: handle, mechanism: mechanism, data: input)
-    } catch {
-      // NOTE: a card pulled and put back ends the login (CKR_SESSION_HANDLE_INVALID or
-      // CKR_USER_NOT_LOGGED_IN here). The PIN is gone by then, so fwd does not log in again.
-      throw FwdError(
-        .authentication, "\(label): signing failed: \(error.name) from \(error.function)")
-    }
+    let raw = try token.sign(tokenInput(for: data), with: self)
     guard let signature = sshSignature(from: raw) else {
       throw FwdError(
         .authentication, "\(label): signing failed: the token returned \(raw.count) bytes")

@@ -43,13 +43,14 @@ struct SmartcardPlan {
     return plans
   }
 
-  /// Returns the token's usable keys; call after login, when private keys are visible.
-  func keys(module: PKCS11Module) throws(FwdError) -> [SmartcardKey] {
+  /// Returns the usable keys on `loggedIn`, the logged-in token of this plan. Call it after
+  /// login, when private keys are visible.
+  func keys(on loggedIn: SmartcardToken) throws(FwdError) -> [SmartcardKey] {
     // A module that cannot list mechanisms still gets the mechanisms every token has.
-    let mechanisms = (try? module.mechanisms(slot: token.slot)) ?? []
-    return try SmartcardPlan.call("token '\(token.label)'") { () throws(PKCS11Error) in
+    let mechanisms = (try? loggedIn.module.mechanisms(slot: token.slot)) ?? []
+    return try SmartcardPlan.call(loggedIn.name) { () throws(PKCS11Error) in
       try SmartcardDiscovery.keys(
-        for: candidates, token: token, session: session, mechanisms: mechanisms)
+        for: candidates, token: loggedIn, session: session, mechanisms: mechanisms)
     }
   }
 

@@ -262,6 +262,7 @@ final class Runtime {
     } catch {
       if error.status == .success { return handleSignals(signals) ?? .success }
       logError(nil, error.message)
+      if error.isPermanent { return error.status }
       if let limit = plan.maxRebuildAttempts, state.attempts >= limit {
         logError(nil, "giving up after \(state.attempts) rebuild attempts")
         return .chainLost

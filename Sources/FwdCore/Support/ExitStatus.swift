@@ -42,11 +42,19 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
 public struct FwdError: Error, CustomStringConvertible, Sendable {
   public let status: ExitStatus
   public let message: String
+  /// True when trying again cannot succeed until the user acts, such as after a PIN the token
+  /// rejected. A rebuild that fails with such an error ends the run with `status` and is not
+  /// attempted again.
+  public let isPermanent: Bool
 
-  public init(_ status: ExitStatus, _ message: String) {
+  public init(_ status: ExitStatus, _ message: String, isPermanent: Bool = false) {
     self.status = status
     self.message = message
+    self.isPermanent = isPermanent
   }
+
+  /// Returns this error marked permanent.
+  public func permanent() -> FwdError { FwdError(status, message, isPermanent: true) }
 
   public var description: String { message }
 
