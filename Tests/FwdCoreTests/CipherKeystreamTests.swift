@@ -68,8 +68,8 @@ import Testing
     #expect(EVP_CIPHER_CTX_get_app_data(context) == nil)
   }
 
-  /// The fwd binary serves libssh2 from the cache: its debug log says so (ChainTransfer tests
-  /// check the bytes). In this test process libssh2 is linked too, so the cache is on here.
+  /// libssh2 is linked into this test process too, so the cache is active here.
+  /// ChainPathTests checks that the fwd binary's libssh2 calls reach it.
   @Test func cacheIsActiveWhereLibSSH2IsLinked() {
     #expect(fwd_keystream_active() == 1)
   }

@@ -26,9 +26,8 @@ struct KeepaliveSchedule: Equatable {
   }
 
   /// The silence after which the session is lost: `countMax` intervals, as ssh documents it.
-  /// Keepalives go out after one, two, ... intervals, so each but the last had a whole
-  /// interval to be answered. With a single keepalive that would leave none, so its answer
-  /// gets up to 1 s more.
+  /// Keepalives go out after one, two, ... intervals, so each one but the last has a whole
+  /// interval for its reply. A single keepalive would have none, so it gets 1 s more.
   var lossAfter: UInt64 {
     interval * UInt64(countMax) + (countMax == 1 ? min(interval, 1000) : 0)
   }

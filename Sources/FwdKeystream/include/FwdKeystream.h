@@ -8,9 +8,9 @@
 // project's 2 vCPU machine). fwd defines EVP_Cipher and EVP_CIPHER_CTX_free itself; the
 // dynamic linker binds libssh2's references to these definitions. For a counter-mode context
 // used by libssh2, EVP_Cipher XORs the data with keystream that one real EVP_Cipher call
-// computes 16 KiB at a time from zeros, which is the same output: counter mode encrypts by
-// XOR with the cipher of successive counter blocks. Every other caller and every other mode
-// goes straight to OpenSSL.
+// computes 16 KiB at a time from zeros. The output is the same, because counter mode encrypts
+// by XOR with the cipher of successive counter blocks. Other callers and other modes go
+// straight to OpenSSL.
 
 #include <openssl/types.h>
 #include <stdint.h>
@@ -26,8 +26,8 @@ int fwd_keystream_active(void);
 // Bytes served from the cache so far, across all contexts and threads.
 uint64_t fwd_keystream_served_bytes(void);
 
-// The cached path itself, whoever the caller is: for tests, which are not libssh2. Returns
-// what EVP_Cipher returns: the length on success, -1 on failure.
+// Ciphers through the cache for any caller, so tests (which are not libssh2) can reach it.
+// Returns the length on success and -1 on failure, as EVP_Cipher does in OpenSSL 3.
 int fwd_keystream_cipher(EVP_CIPHER_CTX *context, unsigned char *out, const unsigned char *in,
                          unsigned int length);
 
