@@ -87,7 +87,7 @@ struct Launch {
     }
     if let pidFile = invocation.pidFile { PIDFile.remove(pidFile) }
     if CipherKeystream.isActive {
-      logDebug2("fwd", "keystream cache served \(CipherKeystream.servedBytes) bytes of AES-CTR")
+      logDebug2("fwd", "keystream cache computed \(CipherKeystream.keystreamBytes) bytes for AES-CTR")
     }
     return status
   }

@@ -23,8 +23,9 @@ extern "C" {
 // was found in this process and FWD_KEYSTREAM is not "off", 0 otherwise.
 int fwd_keystream_active(void);
 
-// Bytes served from the cache so far, across all contexts and threads.
-uint64_t fwd_keystream_served_bytes(void);
+// Bytes of keystream the cache computed so far, across all contexts and threads: at most 16 KiB
+// per context more than the bytes it ciphered.
+uint64_t fwd_keystream_bytes(void);
 
 // Ciphers through the cache for any caller, so tests (which are not libssh2) can reach it.
 // Returns the length on success and -1 on failure, as EVP_Cipher does in OpenSSL 3.
