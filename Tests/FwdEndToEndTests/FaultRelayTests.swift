@@ -220,6 +220,34 @@ import Testing
     relay.stop()
   }
 
+  /// Calls after `stop()` must not touch the relay's closed descriptors, whose numbers the
+  /// next descriptors opened reuse. A stray wakeup byte there can stop another test's service,
+  /// e.g. an echo service whose wakeup pipe took the number.
+  @Test func callsAfterStopWriteNothing() throws {
+    let relay = try FaultRelay(targetPort: try freePort())
+    relay.stop()
+    // Socket pairs take the lowest free numbers, those the relay closed among them, and a byte
+    // written to either end of a pair can be read at the other.
+    var pairs: [[Int32]] = []
+    for _ in 0..<4 {
+      var pair: [Int32] = [0, 0]
+      #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+      pairs.append(pair)
+    }
+    defer {
+      for fd in pairs.joined() { close(fd) }
+    }
+
+    relay.pause()
+    relay.dropAll()
+    relay.stop()
+    for fd in pairs.joined() {
+      var byte: UInt8 = 0
+      let count = recv(fd, &byte, 1, Int32(MSG_DONTWAIT))
+      #expect(count == -1, "a call after stop() wrote to the pair of descriptor \(fd)")
+    }
+  }
+
   static func measure(_ body: () throws -> Void) rethrows -> Duration {
     let start = ContinuousClock.now
     try body()

@@ -3,7 +3,8 @@ import Glibc
 /// The bytes of one direction of a `FaultRelay` connection that were read from the source
 /// socket and not yet written to the destination, oldest first. Each chunk and the source's
 /// EOF keep the time they were read, so each can be held back by the relay's delay while the
-/// order stays the same.
+/// order stays the same. Times and delays are in nanoseconds on the monotonic clock
+/// (`Deadline.now()`).
 struct DelayedByteQueue {
   /// Bytes held before the relay stops reading the source, so a slow destination makes TCP
   /// push back on the source. With a delay this also caps the throughput at `capacity` per
@@ -14,7 +15,6 @@ struct DelayedByteQueue {
 
   private struct Chunk {
     var bytes: [UInt8]
-    /// Monotonic milliseconds.
     let readAt: UInt64
   }
 
@@ -25,7 +25,7 @@ struct DelayedByteQueue {
   /// Bytes of the chunk at `headIndex` already written.
   private var headOffset = 0
   private(set) var byteCount = 0
-  /// When the source's EOF was read, in monotonic milliseconds; nil before.
+  /// When the source's EOF was read; nil before.
   private(set) var endReadAt: UInt64?
   /// Whether the EOF was passed on with shutdown(SHUT_WR).
   private(set) var endForwarded = false
@@ -64,9 +64,9 @@ struct DelayedByteQueue {
     return .moved(total)
   }
 
-  /// Writes to the non-blocking `destination` every chunk read at least `delay` milliseconds
-  /// before `now`, until the socket takes no more. Passes on the EOF once every chunk before
-  /// it is written and it is as old.
+  /// Writes to the non-blocking `destination` every chunk read at least `delay` before `now`,
+  /// until the socket takes no more. Passes on the EOF once every chunk before it is written
+  /// and it is as old.
   mutating func write(to destination: Int32, now: UInt64, delay: UInt64) -> Transfer {
     var total = 0
     while let head = head, head.readAt + delay <= now {
@@ -101,7 +101,7 @@ struct DelayedByteQueue {
     return head.readAt + delay <= now
   }
 
-  /// Returns when the next held chunk or the EOF falls due, in monotonic milliseconds; nil when
+  /// Returns when the next held chunk or the EOF falls due; nil when
   /// nothing waits for time. A chunk already due waits for the destination to turn writable
   /// instead, so it has no due time here.
   func nextDueTime(now: UInt64, delay: UInt64) -> UInt64? {

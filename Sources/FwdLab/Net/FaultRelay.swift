@@ -30,7 +30,7 @@ public final class FaultRelay: @unchecked Sendable {
   private struct Settings {
     var isPaused = false
     var isRefusing = false
-    var delayMilliseconds: UInt64 = 0
+    var delayNanoseconds: UInt64 = 0
     /// Incremented by `dropAll()`; the thread resets every connection when it changes.
     var dropRequests = 0
   }
@@ -49,6 +49,7 @@ public final class FaultRelay: @unchecked Sendable {
     }
     wakeup = (fds[0], fds[1])
     Socket.setBlocking(wakeup.read, false)
+    Socket.setBlocking(wakeup.write, false)
     let thread = Thread { [self] in run() }
     thread.name = "fwd-lab fault relay \(port)"
     thread.start()
@@ -91,7 +92,7 @@ public final class FaultRelay: @unchecked Sendable {
   /// chunks already waiting too.
   public func delay(milliseconds: Int) {
     precondition(milliseconds >= 0, "fault relay delay must not be negative: \(milliseconds)")
-    change { $0.delayMilliseconds = UInt64(milliseconds) }
+    change { $0.delayNanoseconds = UInt64(milliseconds) * 1_000_000 }
   }
 
   // MARK: - Counters
@@ -115,9 +116,9 @@ public final class FaultRelay: @unchecked Sendable {
   /// Closes every connection (with a FIN, not a RST) and the listener, and waits for the
   /// relay's thread to end; idempotent.
   public func stop() {
-    condition.withLock { isStopping = true }
-    signalWakeup()
     condition.withLock {
+      isStopping = true
+      signalWakeup()
       while !hasEnded { condition.wait() }
     }
   }
@@ -126,19 +127,22 @@ public final class FaultRelay: @unchecked Sendable {
 
   /// Applies `update` to the settings and waits until the relay's thread has taken it.
   private func change(_ update: (inout Settings) -> Void) {
-    let request = condition.withLock {
+    condition.withLock {
       update(&settings)
       requestedChanges += 1
-      return requestedChanges
-    }
-    signalWakeup()
-    condition.withLock {
+      let request = requestedChanges
+      signalWakeup()
       while appliedChanges < request && !hasEnded { condition.wait() }
     }
   }
 
+  /// Wakes the relay's thread from poll. Called with `condition` locked, so the thread cannot
+  /// set `hasEnded` and close the pipe in between.
   private func signalWakeup() {
+    guard !hasEnded else { return }
     var byte: UInt8 = 1
+    // A full pipe wakes the thread already, so the write end is non-blocking and a failed
+    // write is ignored.
     _ = write(wakeup.write, &byte, 1)
   }
 
@@ -155,26 +159,27 @@ public final class FaultRelay: @unchecked Sendable {
       }
       finishChanges(changeCount, openConnections: connections.count)
 
-      let now = Deadline.now() / 1_000_000
+      let now = Deadline.now()
       if !current.isPaused {
-        relay(&connections, now: now, delay: current.delayMilliseconds)
+        relay(&connections, now: now, delay: current.delayNanoseconds)
       }
       poller.wait(
         wakeup: wakeup.read, listener: listener, connections: connections,
-        isPaused: current.isPaused, delay: current.delayMilliseconds)
+        isPaused: current.isPaused, delay: current.delayNanoseconds)
       if poller.isListenerReadable {
         connections += acceptAll(refusing: current.isRefusing)
       }
     }
     for connection in connections { connection.close() }
     close(listener)
-    close(wakeup.read)
-    close(wakeup.write)
     condition.withLock {
       currentCounters.open = 0
       hasEnded = true
       condition.broadcast()
     }
+    // No call writes to the pipe once `hasEnded` is set.
+    close(wakeup.read)
+    close(wakeup.write)
   }
 
   /// Returns the settings and the number of changes they include; nil once `stop()` was

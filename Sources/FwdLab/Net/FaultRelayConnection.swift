@@ -71,10 +71,12 @@ final class FaultRelayConnection {
     return (Int16(clientEvents), Int16(targetEvents))
   }
 
-  /// Returns when the next held chunk or EOF falls due, in monotonic milliseconds; see
+  /// Returns when the next held chunk or EOF falls due, in monotonic nanoseconds; see
   /// `DelayedByteQueue.nextDueTime`.
   func nextDueTime(now: UInt64, delay: UInt64) -> UInt64? {
-    [toTarget.nextDueTime(now: now, delay: delay), fromTarget.nextDueTime(now: now, delay: delay)]
+    // Until the target is connected nothing can be written, and the connect wakes the thread.
+    if isConnecting { return nil }
+    return [toTarget.nextDueTime(now: now, delay: delay), fromTarget.nextDueTime(now: now, delay: delay)]
       .compactMap { $0 }.min()
   }
 

@@ -11,13 +11,13 @@ struct FaultRelayPoller {
   }
 
   /// Waits until a socket is ready, the wakeup pipe is written, or the next held chunk falls
-  /// due. While paused, the connections' sockets are left out, so that neither their data nor
-  /// their errors wake the thread.
+  /// due; `delay` is in nanoseconds. While paused, the connections' sockets are left out, so
+  /// that neither their data nor their errors wake the thread.
   mutating func wait(
     wakeup: Int32, listener: Int32, connections: [FaultRelayConnection], isPaused: Bool,
     delay: UInt64
   ) {
-    let now = Deadline.now() / 1_000_000
+    let now = Deadline.now()
     entries.removeAll(keepingCapacity: true)
     entries.append(pollfd(fd: wakeup, events: Int16(POLLIN), revents: 0))
     entries.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0))
@@ -37,7 +37,9 @@ struct FaultRelayPoller {
     }
     var timeout: Int32 = -1
     if let nextDue {
-      timeout = nextDue > now ? Int32(min(nextDue - now, 60_000)) : 0
+      // Rounded up, so that the chunk is due when poll returns.
+      let milliseconds = nextDue > now ? (nextDue - now + 999_999) / 1_000_000 : 0
+      timeout = Int32(min(milliseconds, 60_000))
     }
     while poll(&entries, nfds_t(entries.count), timeout) < 0 && errno == EINTR {}
   }
