@@ -244,6 +244,29 @@ struct ResilienceRelayTests {
     #expect(detection <= Resilience.frozenDetectionLimit, "detected after \(detection)")
   }
 
+  /// SIGTERM while a rebuild attempt waits on a paused relay ends fwd at once, without
+  /// waiting for the handshake's ConnectTimeout (20 s here).
+  @Test(arguments: ["build", "sign"])
+  func sigtermDuringStalledRebuildExits(_ hopName: String) throws {
+    let relayed = try RelayedLab()
+    defer { relayed.shutdown() }
+    let (fwd, ready) = try relayed.startFwd(
+      options: Resilience.fastKeepalive + ["-o", "ConnectTimeout=20"])
+    #expect(try Resilience.echoLine(port: ready[0].listenPort) == "ping")
+    relayed[hopName].pause()
+    #expect(
+      Resilience.waitForLog(fwd, "rebuilding the chain from \(hopName)", timeout: .seconds(10)),
+      "stderr: \(fwd.standardError)")
+    // The line comes just before the attempt connects, so the handshake starts meanwhile.
+    usleep(300_000)
+
+    fwd.terminate()
+    var status: Int32 = -1
+    let elapsed = try Resilience.measure { status = try fwd.waitForExit(timeout: .seconds(30)) }
+    #expect(status == 0, "stderr: \(fwd.standardError)")
+    #expect(elapsed <= .seconds(2), "exited after \(elapsed)")
+  }
+
   @Test func pausedFirstHopWithNoRebuildExits() throws {
     let relayed = try RelayedLab()
     defer { relayed.shutdown() }
