@@ -16,11 +16,15 @@ extension Lab {
   /// Writes a known_hosts file named `fileName` in the lab directory and returns its path. Each
   /// host gets `entries[name]`, or `defaultEntry` when absent. Lines read
   /// `[127.0.0.1]:PORT type base64`.
+  ///
+  /// - Parameter relayPorts: by host name, the port of a relay on 127.0.0.1 (such as a
+  ///   `FaultRelay`) in front of that host. Lines for such a host name the relay's address.
   public func writeKnownHosts(
     named fileName: String, entries: [String: KnownHostsEntry] = [:],
-    defaultEntry: KnownHostsEntry = .allKeys
+    defaultEntry: KnownHostsEntry = .allKeys, relayPorts: [String: Int] = [:]
   ) throws -> String {
     for name in entries.keys { _ = host(name) }
+    for name in relayPorts.keys { _ = host(name) }
     let strangerKeys = try HostKeyPool.shared.keySets(
       entries.values.contains(.wrongKeys) || defaultEntry == .wrongKeys
         ? [HostKeyPool.strangerSlot] : []
@@ -34,7 +38,8 @@ extension Lab {
       case .wrongKeys: keys = strangerKeys ?? []
       case .omitted: keys = []
       }
-      lines += keys.map { "\(host.knownHostsName) \($0.publicKeyWithoutComment)" }
+      let hostName = relayPorts[host.name].map { "[127.0.0.1]:\($0)" } ?? host.knownHostsName
+      lines += keys.map { "\(hostName) \($0.publicKeyWithoutComment)" }
     }
     let path = try labFilePath(fileName)
     try writeFile(path, lines.map { $0 + "\n" }.joined(), mode: 0o644)
@@ -51,18 +56,23 @@ extension Lab {
   /// - Parameters:
   ///   - knownHostsPath: the UserKnownHostsFile; the lab's known_hosts when nil.
   ///   - identityFile: the IdentityFile; the lab user key when nil, none when empty.
+  ///   - relayPorts: by host name, the port of a relay on 127.0.0.1 (such as a `FaultRelay`)
+  ///     in front of that host. Such a host gets the relay's address as HostName and Port.
   public func writeSSHConfig(
     named fileName: String, knownHostsPath: String? = nil, identityFile: String? = nil,
-    hostLines: [String: [String]] = [:], globalLines: [String] = []
+    hostLines: [String: [String]] = [:], globalLines: [String] = [],
+    relayPorts: [String: Int] = [:]
   ) throws -> String {
     for name in hostLines.keys { _ = host(name) }
+    for name in relayPorts.keys { _ = host(name) }
     var lines = globalLines
     for host in hosts {
+      let relayPort = relayPorts[host.name]
       lines += [
         "",
         "Host \(host.name)",
-        "  HostName \(host.address)",
-        "  Port \(host.port)",
+        "  HostName \(relayPort == nil ? host.address : "127.0.0.1")",
+        "  Port \(relayPort ?? host.port)",
         "  User \(userName)",
       ]
       let identity = identityFile ?? userKey.privateKeyPath

@@ -76,22 +76,8 @@ enum Socket {
 
   /// Connects to `host`:`port` within `timeout`; returns a non-blocking socket with TCP_NODELAY.
   static func connect(host: String, port: Int, timeout: Duration) throws -> Int32 {
-    let fd = socket(
-      family(of: host),
-      Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-    guard fd >= 0 else {
-      throw LabError("connect to \(host) port \(port): socket failed: \(errnoText())")
-    }
-    var (storage, length) = try address(host: host, port: port)
-    let result = withUnsafePointer(to: &storage) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
-    }
-    if result != 0 && errno != EINPROGRESS {
-      let reason = errnoText()
-      close(fd)
-      throw LabError("connect to \(host) port \(port) failed: \(reason)")
-    }
-    if result != 0 {
+    let (fd, inProgress) = try startConnect(host: host, port: port)
+    if inProgress {
       guard waitFor(fd, events: POLLOUT, deadline: Deadline(after: timeout)) else {
         close(fd)
         throw LabError("connect to \(host) port \(port): timed out after \(timeout)")
@@ -104,9 +90,43 @@ enum Socket {
         throw LabError("connect to \(host) port \(port) failed: \(errnoText(error))")
       }
     }
+    setNoDelay(fd)
+    return fd
+  }
+
+  /// Starts a connect to `host`:`port` on a new non-blocking socket. Returns the socket and
+  /// whether the connect is still in progress. Such a socket turns writable when the connect
+  /// ends, and then SO_ERROR contains its error, or 0.
+  static func startConnect(host: String, port: Int) throws -> (fd: Int32, inProgress: Bool) {
+    var (storage, length) = try address(host: host, port: port)
+    let fd = socket(
+      family(of: host),
+      Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+    guard fd >= 0 else {
+      throw LabError("connect to \(host) port \(port): socket failed: \(errnoText())")
+    }
+    let result = withUnsafePointer(to: &storage) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
+    }
+    if result != 0 && errno != EINPROGRESS {
+      let reason = errnoText()
+      close(fd)
+      throw LabError("connect to \(host) port \(port) failed: \(reason)")
+    }
+    return (fd, result != 0)
+  }
+
+  static func setNoDelay(_ fd: Int32) {
     var yes: Int32 = 1
     setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
-    return fd
+  }
+
+  /// Closes `fd` with SO_LINGER set to 0, so the kernel discards unsent bytes and sends the
+  /// peer a RST in place of a FIN.
+  static func closeWithReset(_ fd: Int32) {
+    var option = linger(l_onoff: 1, l_linger: 0)
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+    close(fd)
   }
 
   /// Waits until `fd` reports one of `events` (or an error or hang-up); false when the deadline
