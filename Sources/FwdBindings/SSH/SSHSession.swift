@@ -1,5 +1,6 @@
 import CLibSSH2
 import Glibc
+import Synchronization
 
 /// One libssh2 session over a connected socket, always non-blocking.
 ///
@@ -19,15 +20,22 @@ public final class SSHSession {
     self.raw = raw
     self.socket = socket
     libssh2_session_set_blocking(raw, 0)
-    let receive: @convention(c) (Int32, UnsafeMutableRawPointer?, Int, Int32, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int = receiveAndCount
+    let receive:
+      @convention(c) (Int32, UnsafeMutableRawPointer?, Int, Int32, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) ->
+        Int = receiveAndCount
     libssh2_session_callback_set(raw, LIBSSH2_CALLBACK_RECV, unsafeBitCast(receive, to: UnsafeMutableRawPointer.self))
-    let disconnect: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, Int32, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Void = recordDisconnect
-    libssh2_session_callback_set(raw, LIBSSH2_CALLBACK_DISCONNECT, unsafeBitCast(disconnect, to: UnsafeMutableRawPointer.self))
+    let disconnect:
+      @convention(c) (
+        OpaquePointer?, Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, Int32,
+        UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+      ) -> Void = recordDisconnect
+    libssh2_session_callback_set(
+      raw, LIBSSH2_CALLBACK_DISCONNECT, unsafeBitCast(disconnect, to: UnsafeMutableRawPointer.self))
   }
 
   /// Monotonic time of the last bytes received from the server, in milliseconds
-  /// (see `Clock.monotonicMilliseconds`).
-  public var lastReceiveTime: UInt64 { traffic.lastReceive }
+  /// (see `Clock.monotonicMilliseconds`). Safe to read from any thread.
+  public var lastReceiveTime: UInt64 { traffic.lastReceive.load(ordering: .relaxed) }
 
   /// Bytes read from the socket so far, encrypted SSH packets included.
   public var bytesReceived: UInt64 { traffic.bytesReceived }
@@ -223,7 +231,8 @@ public final class SSHSession {
 
 /// Counters the libssh2 I/O callbacks update; reached through the session's abstract pointer.
 private final class SessionTraffic {
-  var lastReceive = Clock.monotonicMilliseconds()
+  /// Atomic because other threads read it to see which hop of a chain went silent.
+  let lastReceive = Atomic<UInt64>(Clock.monotonicMilliseconds())
   var bytesReceived: UInt64 = 0
   var skipsReadsWhenDrained = false
   /// Whether a recv since the last `resumeReading()` found the socket empty.
@@ -247,7 +256,7 @@ private func receiveAndCount(
     return -Int(code)
   }
   if n > 0 {
-    traffic.lastReceive = Clock.monotonicMilliseconds()
+    traffic.lastReceive.store(Clock.monotonicMilliseconds(), ordering: .relaxed)
     traffic.bytesReceived += UInt64(n)
   }
   // A stream socket returns less than asked for only when its queue ran empty. End of file

@@ -48,6 +48,12 @@ final class Chain {
     hopsLock.unlock()
   }
 
+  /// The first hop before `index` whose server has gone silent, if any. When a hop stops
+  /// answering, every hop inside it goes silent too, and the inner ones can notice first.
+  func silentHop(before index: Int) -> Int? {
+    hops.prefix(index).firstIndex { $0.isSilent }
+  }
+
   /// Whether the hop loop with this serial is still part of the chain.
   func isCurrent(hop index: Int, serial: Int) -> Bool {
     index < serials.count && serials[index] == serial
@@ -197,11 +203,15 @@ final class Chain {
     let timeout = Double(target.connectTimeout ?? HopConnector.defaultHandshakeTimeout)
     if opened.wait(timeout: .now() + timeout) == .timedOut {
       Socket.close(pair.1)
-      throw FwdError(.connection, "\(target.label): opening a channel through \(previous.name) timed out after \(Int(timeout)) s")
+      throw FwdError(
+        .connection, "\(target.label): opening a channel through \(previous.name) timed out after \(Int(timeout)) s")
     }
     if case .failure(let error) = result.value {
       Socket.close(pair.1)
-      throw FwdError(.connection, "\(target.label): cannot reach it through \(error.message); check HostName and Port, and that \(previous.name) allows TCP forwarding")
+      throw FwdError(
+        .connection,
+        "\(target.label): cannot reach it through \(error.message); check HostName and Port, and that \(previous.name) allows TCP forwarding"
+      )
     }
     return pair.1
   }

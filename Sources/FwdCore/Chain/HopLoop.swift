@@ -590,6 +590,20 @@ final class HopLoop {
   }
 }
 
+extension HopLoop {
+  /// Whether the server has sent nothing for at least one keepalive interval: the hop is
+  /// probably frozen or cut off. Always false with keepalives off. Safe from any thread.
+  var isSilent: Bool {
+    aliveInterval > 0 && silence >= UInt64(aliveInterval) * 1000
+  }
+
+  /// Milliseconds since the server last sent anything. Safe from any thread.
+  var silence: UInt64 {
+    let now = Clock.monotonicMilliseconds()
+    return now - min(now, session.lastReceiveTime)
+  }
+}
+
 extension HopLoop: HopStatusSource {
   /// The last keepalive's round-trip time in milliseconds; safe from any thread.
   var keepaliveRoundTrip: Int? {

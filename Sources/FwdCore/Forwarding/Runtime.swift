@@ -42,6 +42,10 @@ final class Runtime {
   private let events: Wakeup
   private let lostLock = NSLock()
   private var lostEvents: [LostEvent] = []
+  /// Reports held back because a hop in front of the lost one is silent too (see
+  /// `handleLostHops`), and when the first of them was held.
+  private var heldLost: [LostEvent] = []
+  private var heldSince: UInt64 = 0
   private var nextConnectionID = 1
   private(set) var rebuild: RebuildState?
   /// Connections accepted while the chain is down, oldest first.
@@ -236,8 +240,13 @@ final class Runtime {
   /// Turns lost-hop reports into a rebuild from the hop nearest the client, or into the end of
   /// the run when rebuilding is off. Reports from hops already replaced are ignored.
   private func handleLostHops(_ chain: Chain) -> ExitStatus? {
-    let current = takeLost().filter { chain.isCurrent(hop: $0.hop, serial: $0.serial) }
+    let current = (heldLost + takeLost()).filter { chain.isCurrent(hop: $0.hop, serial: $0.serial) }
     guard let first = current.min(by: { $0.hop < $1.hop }) else { return nil }
+    if shouldHold(first, chain: chain) {
+      heldLost = current
+      return nil
+    }
+    heldLost = []
     let target = plan.hops[first.hop]
     logError(target.name, "connection to \(target.label) lost: \(first.reason)")
     guard plan.rebuild else { return .chainLost }
@@ -248,6 +257,23 @@ final class Runtime {
     rebuild = RebuildState(
       from: from, attempts: rebuild?.attempts ?? 0, nextAttempt: Clock.monotonicMilliseconds() + 1000)
     return nil
+  }
+
+  /// Whether to wait before acting on a lost hop because a hop in front of it, which carries
+  /// its traffic, has been silent for a keepalive interval too. A frozen hop silences every hop
+  /// inside it, and an inner hop can time out first; waiting lets the frozen hop's own loop
+  /// report it (or hear from its server again) so the log names the hop that failed and the
+  /// rebuild starts there. The wait ends after that hop's own keepalive limit.
+  private func shouldHold(_ lost: LostEvent, chain: Chain) -> Bool {
+    guard let silent = chain.silentHop(before: lost.hop) else { return false }
+    let now = Clock.monotonicMilliseconds()
+    let carrier = plan.hops[silent]
+    if heldLost.isEmpty {
+      heldSince = now
+      logDebug(plan.hops[lost.hop].name, "lost while \(carrier.name) is silent too: waiting for \(carrier.name)")
+    }
+    let limit = UInt64(carrier.serverAliveInterval * max(1, carrier.serverAliveCountMax) + 1) * 1000
+    return now - heldSince < limit
   }
 
   /// Runs one rebuild attempt when one is due. Listeners stay bound meanwhile, and connections
@@ -295,6 +321,8 @@ final class Runtime {
   private func nextTimeout() -> Int32 {
     var deadlines: [UInt64] = []
     if let rebuild { deadlines.append(rebuild.nextAttempt) }
+    // Held reports are looked at again every 100 ms.
+    if !heldLost.isEmpty { deadlines.append(Clock.monotonicMilliseconds() + 100) }
     if let oldest = pending.first { deadlines.append(oldest.acceptedAt + UInt64(plan.pendingTimeout) * 1000) }
     if let socks = socksClients.map(\.deadline).min() { deadlines.append(socks) }
     guard let next = deadlines.min() else { return -1 }
