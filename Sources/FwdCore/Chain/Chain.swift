@@ -176,6 +176,15 @@ final class Chain {
     return error
   }
 
+  /// Whether `cancelFD` has become readable: a signal asked fwd to stop.
+  private func cancelRequested() -> Bool {
+    guard let cancelFD else { return false }
+    var poller = Poller()
+    poller.add(cancelFD, read: true, write: false)
+    guard (try? poller.wait(timeout: 0)) != nil else { return false }
+    return poller.readable(0)
+  }
+
   /// Opens a direct-tcpip channel through `previous` to the target's SSH port and returns the
   /// socket the target's session will use.
   private func tunnel(to target: HopTarget, through previous: HopLoop) throws(FwdError) -> Int32 {
@@ -201,7 +210,18 @@ final class Chain {
           opened.signal()
         }))
     let timeout = Double(target.connectTimeout ?? HopConnector.defaultHandshakeTimeout)
-    if opened.wait(timeout: .now() + timeout) == .timedOut {
+    let deadline = DispatchTime.now() + timeout
+    var outcome = DispatchTimeoutResult.timedOut
+    // Waits in slices so that a signal stops set-up at once even when the hop before never
+    // answers the open (frozen, with keepalives off).
+    while outcome == .timedOut, DispatchTime.now() < deadline {
+      outcome = opened.wait(timeout: min(deadline, .now() + 0.1))
+      if outcome == .timedOut, cancelRequested() {
+        Socket.close(pair.1)
+        throw FwdError(.success, "\(target.label): set-up stopped by a signal")
+      }
+    }
+    if outcome == .timedOut {
       Socket.close(pair.1)
       throw FwdError(
         .connection, "\(target.label): opening a channel through \(previous.name) timed out after \(Int(timeout)) s")
