@@ -149,7 +149,10 @@ import Testing
     (
       ["-L", "a:b:c", "dest"], "invalid -L forward 'a:b:c': listen port 'a' is not a number 0-65535"
     ),
-    (["-R", "8080", "dest"], "invalid -R forward '8080': remote SOCKS forwards (-R port alone) are not supported; give port:host:hostport"),
+    (
+      ["-R", "8080", "dest"],
+      "invalid -R forward '8080': remote SOCKS forwards (-R port alone) are not supported; give port:host:hostport"
+    ),
     (["-H", "8080:h:1", "dest"], "invalid -H listener '8080:h:1': expected hop:[bind_address:]port:host:hostport"),
     (["-W", "host", "dest"], "invalid -W target 'host': expected host:port, with port 1-65535"),
     (["-J", "a,,b", "dest"], "invalid -J hop '': the value is empty"),

@@ -82,9 +82,10 @@ struct Authenticator {
     for identity in identities {
       let label = "agent key \(identity.comment)"
       tried.append(label)
-      if try attempt(label, waiter, { () throws(SSHError) in try agent.authenticate(user: target.user, identity: identity) }) {
-        return true
+      let accepted = try attempt(label, waiter) { () throws(SSHError) in
+        try agent.authenticate(user: target.user, identity: identity)
       }
+      if accepted { return true }
     }
     return false
   }

@@ -9,10 +9,13 @@ public struct RemoteForwardSpec: Equatable, Sendable {
     switch ForwardSyntax.parse(text, kind: .remote) {
     case .success(let syntax):
       guard syntax.connect != nil else {
-        throw .usage("invalid \(label) '\(text)': remote SOCKS forwards (-R port alone) are not supported; give port:host:hostport")
+        throw .usage(
+          "invalid \(label) '\(text)': remote SOCKS forwards (-R port alone) are not supported; give port:host:hostport"
+        )
       }
       if case .path = syntax.listen {
-        throw .usage("invalid \(label) '\(text)': a Unix socket listener on the server is not supported; give [bind_address:]port")
+        throw .usage(
+          "invalid \(label) '\(text)': a Unix socket listener on the server is not supported; give [bind_address:]port")
       }
       return RemoteForwardSpec(syntax: syntax, text: text)
     case .failure(let failure):

@@ -17,7 +17,8 @@ final class LocalListener {
   func bind(addressFamily: Int32, gatewayPorts: Bool) throws(FwdError) {
     switch spec.listen {
     case .tcp(let bindAddress, let port):
-      try bindTCP(spec.bindHost(bindAddress, addressFamily: addressFamily, gatewayPorts: gatewayPorts), port, addressFamily)
+      try bindTCP(
+        spec.bindHost(bindAddress, addressFamily: addressFamily, gatewayPorts: gatewayPorts), port, addressFamily)
     case .unix(let path):
       try bindUnix(path)
     }
@@ -41,7 +42,9 @@ final class LocalListener {
         fd = try Socket.listen(on: chosen)
       } catch {
         close()
-        throw FwdError(.forwarding, "\(spec.text): bind \(chosen) failed: \(error.reason); choose another port or stop what listens there")
+        throw FwdError(
+          .forwarding,
+          "\(spec.text): bind \(chosen) failed: \(error.reason); choose another port or stop what listens there")
       }
       sockets.append(fd)
       let bound = Socket.localAddress(fd) ?? chosen
@@ -58,7 +61,8 @@ final class LocalListener {
       if FileStatus.isSocket(path) {
         if let probe = try? Socket.connect(to: address, timeout: 1000) {
           Socket.close(probe)
-          throw FwdError(.forwarding, "\(spec.text): \(path) is in use by another listener; stop it or choose another path")
+          throw FwdError(
+            .forwarding, "\(spec.text): \(path) is in use by another listener; stop it or choose another path")
         }
         logInfo(nil, "\(spec.text): removing stale socket \(path)")
         unlink(path)

@@ -20,10 +20,13 @@ struct RunPlanBuilder {
       forwards.append(makeForward(spec))
     }
     var dynamic = invocation.dynamicForwards
-    for text in destination.dynamicForwards { dynamic.append(try DynamicForwardSpec.parse(text, label: "DynamicForward")) }
+    for text in destination.dynamicForwards {
+      dynamic.append(try DynamicForwardSpec.parse(text, label: "DynamicForward"))
+    }
     for spec in dynamic {
       forwards.append(
-        LocalForward(listen: .tcp(bindAddress: spec.bindAddress, port: spec.port), target: .socks, text: "-D \(spec.text)"))
+        LocalForward(
+          listen: .tcp(bindAddress: spec.bindAddress, port: spec.port), target: .socks, text: "-D \(spec.text)"))
     }
     var remote = invocation.remoteForwards
     for text in destination.remoteForwards { remote.append(try RemoteForwardSpec.parse(text, label: "RemoteForward")) }
@@ -32,7 +35,8 @@ struct RunPlanBuilder {
       remoteForwards.append(try makeHopListener(spec))
     }
     if invocation.stdioForward != nil && !(forwards.isEmpty && remoteForwards.isEmpty) {
-      throw FwdError(.usage, "-W cannot be combined with -L, -R, -D or -H: standard input and output carry the one connection")
+      throw FwdError(
+        .usage, "-W cannot be combined with -L, -R, -D or -H: standard input and output carry the one connection")
     }
     if forwards.isEmpty && remoteForwards.isEmpty && invocation.stdioForward == nil {
       throw FwdError(.usage, "no forward to set up: give at least one -L, -R, -D, -H or -W")
@@ -79,7 +83,8 @@ struct RunPlanBuilder {
   private func makeForward(_ spec: LocalForwardSpec) -> LocalForward {
     let listen: LocalForward.Listen
     switch spec.listener {
-    case .tcp(let bindAddress, let port): listen = .tcp(bindAddress: spec.bindsAllAddresses ? "*" : bindAddress, port: port)
+    case .tcp(let bindAddress, let port):
+      listen = .tcp(bindAddress: spec.bindsAllAddresses ? "*" : bindAddress, port: port)
     case .unixSocket(let path): listen = .unix(path: path)
     }
     let target: LocalForward.Target
@@ -113,13 +118,15 @@ struct RunPlanBuilder {
     case .path(let path)?: target = .localUnix(path: path)
     case nil: target = .local(host: "localhost", port: 0)
     }
-    return RemoteForward(hopIndex: lastHop, bindAddress: remoteBind(bind), port: port, target: target, text: "-R \(spec.text)")
+    return RemoteForward(
+      hopIndex: lastHop, bindAddress: remoteBind(bind), port: port, target: target, text: "-R \(spec.text)")
   }
 
   private func makeHopListener(_ spec: HopListenerSpec) throws(FwdError) -> RemoteForward {
     guard let index = chain.hops.firstIndex(where: { $0.name == spec.hop || $0.settings.hostName == spec.hop }) else {
       let names = chain.hops.map(\.name).joined(separator: ", ")
-      throw FwdError(.usage, "invalid -H listener '\(spec.text)': no hop named '\(spec.hop)' in the chain (hops: \(names))")
+      throw FwdError(
+        .usage, "invalid -H listener '\(spec.text)': no hop named '\(spec.hop)' in the chain (hops: \(names))")
     }
     return RemoteForward(
       hopIndex: index, bindAddress: remoteBind(spec.bindAddress), port: spec.port,

@@ -121,7 +121,9 @@ extension Runtime {
         label: "stdio", fd: pair.0,
         target: .tcp(host: stdio.host, port: stdio.port, originHost: "127.0.0.1", originPort: 0),
         completion: { [weak self] result in
-          if case .failure(let error) = result { self?.finishStdio(.forwarding, "-W \(stdio.host):\(stdio.port): \(error.message)") }
+          if case .failure(let error) = result {
+            self?.finishStdio(.forwarding, "-W \(stdio.host):\(stdio.port): \(error.message)")
+          }
         }))
     let local = pair.1
     StreamPump(from: 0, to: local, onEnd: { Socket.shutdownWrite(local) }).start()

@@ -96,8 +96,7 @@ public enum KnownHostsParser {
     let reason: String
   }
 
-  static func parseHostField(_ text: Substring) -> Swift.Result<KnownHostsHostField, HostFieldError>
-  {
+  static func parseHostField(_ text: Substring) -> Swift.Result<KnownHostsHostField, HostFieldError> {
     guard text.hasPrefix("|") else {
       let patterns = text.split(separator: ",", omittingEmptySubsequences: false)
       return .success(.patterns(patterns.map { $0.lowercased() }))

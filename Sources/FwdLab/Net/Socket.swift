@@ -36,8 +36,7 @@ enum Socket {
   }
 
   /// Opens a listening TCP socket on `host`:`port` (0 picks a free port); returns it and its port.
-  static func listen(host: String, port: Int, backlog: Int32 = 512) throws -> (fd: Int32, port: Int)
-  {
+  static func listen(host: String, port: Int, backlog: Int32 = 512) throws -> (fd: Int32, port: Int) {
     let fd = socket(family(of: host), Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else {
       throw LabError("listen on \(host) port \(port): socket failed: \(errnoText())")
