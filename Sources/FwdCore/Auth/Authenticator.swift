@@ -23,7 +23,8 @@ struct Authenticator {
     guard methods.contains("publickey") else {
       throw FwdError(
         .authentication,
-        "\(target.label): authentication failed for \(target.user): server offers only \(methods.joined(separator: ",")), and fwd authenticates with keys"
+        "\(target.label): authentication failed for \(target.user): "
+          + "server offers only \(methods.joined(separator: ",")), and fwd authenticates with keys"
       )
     }
     var tried: [String] = []
@@ -61,7 +62,9 @@ struct Authenticator {
     let list = tried.isEmpty ? "no keys found" : "tried " + tried.joined(separator: ", ")
     throw FwdError(
       .authentication,
-      "\(target.label): authentication failed for \(target.user): no key was accepted (\(list)); add the public key to ~\(target.user == "root" ? "root" : target.user)/.ssh/authorized_keys there, or name the right key with -i"
+      "\(target.label): authentication failed for \(target.user): no key was accepted (\(list)); "
+        + "add the public key to ~\(target.user == "root" ? "root" : target.user)/.ssh/authorized_keys there, "
+        + "or name the right key with -i"
     )
   }
 

@@ -230,7 +230,8 @@ final class Chain {
       Socket.close(pair.1)
       throw FwdError(
         .connection,
-        "\(target.label): cannot reach it through \(error.message); check HostName and Port, and that \(previous.name) allows TCP forwarding"
+        "\(target.label): cannot reach it through \(error.message); "
+          + "check HostName and Port, and that \(previous.name) allows TCP forwarding"
       )
     }
     return pair.1

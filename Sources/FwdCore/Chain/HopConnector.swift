@@ -42,7 +42,10 @@ struct HopConnector {
     }
     logDebug(
       target.name,
-      "handshake done: kex \(session.negotiatedMethod(.keyExchange) ?? "?"), host key \(session.negotiatedMethod(.hostKey) ?? "?"), cipher \(session.negotiatedMethod(.cipherClientToServer) ?? "?"), mac \(session.negotiatedMethod(.macClientToServer) ?? "?")"
+      "handshake done: kex \(session.negotiatedMethod(.keyExchange) ?? "?"), "
+        + "host key \(session.negotiatedMethod(.hostKey) ?? "?"), "
+        + "cipher \(session.negotiatedMethod(.cipherClientToServer) ?? "?"), "
+        + "mac \(session.negotiatedMethod(.macClientToServer) ?? "?")"
     )
     if let cipher = session.negotiatedMethod(.cipherClientToServer), cipher.hasSuffix("-ctr") {
       let cache = CipherKeystream.isActive ? "on" : "off"
@@ -102,7 +105,8 @@ struct HopConnector {
     var message = "\(target.label): SSH handshake failed: \(error.message)"
     if error.isKeyExchangeFailure {
       message +=
-        "; libssh2 1.10 needs curve25519 or ECDH key exchange, AES-CTR/CBC ciphers and an Ed25519, ECDSA or ssh-rsa host key (a server with only an rsa-sha2 RSA host key cannot be used)"
+        "; libssh2 1.10 needs curve25519 or ECDH key exchange, AES-CTR/CBC ciphers "
+        + "and an Ed25519, ECDSA or ssh-rsa host key (a server with only an rsa-sha2 RSA host key cannot be used)"
     } else if error.code == -13 || error.isSocketFailure {
       message += "; the server closed the connection (check that this is an SSH server, and its MaxStartups and logs)"
     }

@@ -282,7 +282,9 @@ final class HopLoop {
     switch schedule.decide(now: now, lastReceive: session.lastReceiveTime) {
     case .lost(let silence):
       return
-        "no answer from the server for \(silence / 1000) s (\(aliveCountMax) keepalives at \(aliveInterval) s intervals; ServerAliveInterval and ServerAliveCountMax set these)"
+        "no answer from the server for \(silence / 1000) s "
+        + "(\(aliveCountMax) keepalives at \(aliveInterval) s intervals; "
+        + "ServerAliveInterval and ServerAliveCountMax set these)"
     case .send:
       schedule.noteSent(at: now)
       keepalive = schedule
