@@ -105,7 +105,7 @@ struct ResilienceLoadTests {
     defer { lab.shutdown() }
     let (fwd, ready) = try Resilience.start(lab, targetPorts: [lab.sourcePort])
     let baselineRSS = Resilience.residentKiB(fwd.pid)
-    let count = (Resilience.isSoak ? 512 : 128) << 20
+    let count = (Resilience.isSoak ? 1024 : 128) << 20
     let pause = Resilience.isSoak ? 30 : 10
 
     let connection = try LabConnection(port: ready[0].listenPort)
