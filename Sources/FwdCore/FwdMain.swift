@@ -1,4 +1,3 @@
-import Foundation
 import FwdBindings
 import Glibc
 
@@ -26,8 +25,10 @@ public enum FwdMain {
     }
   }
 
+  /// Writes `text` to stdout. A failed write, such as to a closed pipe, is ignored because the
+  /// forwards work without the ready lines and listings that go there.
   static func writeStandardOutput(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
+    _ = KnownHostsFileIO.writeAll(1, Array(text.utf8))
   }
 }
 

@@ -75,17 +75,16 @@ public final class ProxyCommandProcess {
   /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which the Glibc
   /// module does not import. NOTE: with an older glibc it is nil and descriptors without
   /// close-on-exec reach the command.
-  private static let addCloseFrom:
-    (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
-      // A nil handle is RTLD_DEFAULT: search the libraries already loaded.
-      guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
-        return nil
-      }
-      return unsafeBitCast(
-        symbol,
-        to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)
-          .self)
-    }()
+  static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+    // A nil handle is RTLD_DEFAULT: search the libraries already loaded.
+    guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
+      return nil
+    }
+    return unsafeBitCast(
+      symbol,
+      to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)
+        .self)
+  }()
 
   /// Reaps the command if it has ended and returns how it ended, such as `exited with status
   /// 127`, or nil while it runs.

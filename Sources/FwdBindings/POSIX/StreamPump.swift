@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 
 /// Copies one descriptor to another on its own thread until end of file, for `-W`, where
@@ -17,12 +16,10 @@ public final class StreamPump: @unchecked Sendable {
   }
 
   public func start() {
-    let thread = Thread { [self] in
+    DetachedThread.start(stackSize: 1 << 18) { [self] in
       copy()
       onEnd()
     }
-    thread.stackSize = 1 << 18
-    thread.start()
   }
 
   private func copy() {

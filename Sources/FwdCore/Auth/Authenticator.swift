@@ -1,5 +1,5 @@
-import Foundation
 import FwdBindings
+import Glibc
 
 /// Logs in to one hop with public keys, trying key sources in a fixed order:
 /// 1. keys on the smartcard token (when a token session is open),
@@ -50,7 +50,7 @@ struct Authenticator {
     }
 
     for path in target.identityFiles {
-      guard FileManager.default.isReadableFile(atPath: path) else {
+      guard access(path, R_OK) == 0 else {
         if target.identityFilesExplicit { logInfo(target.name, "no such identity: \(path)") }
         continue
       }
@@ -71,7 +71,7 @@ struct Authenticator {
   private func authenticateWithAgent(_ session: SSHSession, _ waiter: SessionWaiter, _ tried: inout [String])
     throws(FwdError) -> Bool
   {
-    let socketPath = target.identityAgent ?? ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"]
+    let socketPath = target.identityAgent ?? ProcessEnvironment.value("SSH_AUTH_SOCK")
     guard let socketPath, !socketPath.isEmpty else { return false }
     let agent: SSHAgent
     let identities: [SSHAgent.Identity]

@@ -1,5 +1,3 @@
-import Foundation
-
 /// What fwd needs to know about a private key file before handing it to libssh2.
 struct KeyFile {
   let path: String
@@ -7,7 +5,9 @@ struct KeyFile {
   /// Whether the key is protected by a passphrase: an OpenSSH-format key whose cipher is not
   /// "none", or a PEM key marked encrypted.
   static func isEncrypted(path: String) -> Bool {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
+    guard case .contents(let raw) = KnownHostsFileIO.readFile(path),
+      let text = String(validating: raw, as: UTF8.self)
+    else { return false }
     if text.contains("Proc-Type: 4,ENCRYPTED") || text.contains("BEGIN ENCRYPTED PRIVATE KEY") {
       return true
     }
@@ -15,8 +15,7 @@ struct KeyFile {
     let body = text.split(whereSeparator: \.isNewline)
       .filter { !$0.hasPrefix("-----") }
       .joined()
-    guard let data = Data(base64Encoded: body) else { return false }
-    let bytes = [UInt8](data)
+    guard let bytes = Base64.decode(body) else { return false }
     let magic = Array("openssh-key-v1".utf8) + [0]
     guard bytes.count > magic.count + 4, Array(bytes[0..<magic.count]) == magic else { return false }
     var offset = magic.count

@@ -1,4 +1,3 @@
-import Foundation
 import FwdBindings
 
 /// Where the smartcard PIN comes from, as chosen on the command line.
@@ -38,7 +37,7 @@ struct PINEnvironment {
 
   static var current: PINEnvironment {
     PINEnvironment(
-      variables: ProcessInfo.processInfo.environment, terminalPath: "/dev/tty")
+      variables: ProcessEnvironment.all(), terminalPath: "/dev/tty")
   }
 }
 

@@ -1,4 +1,3 @@
-import Foundation
 import FwdBindings
 
 /// The SSH public key algorithms a token key can authenticate with.
@@ -47,7 +46,7 @@ public final class SmartcardKey: SSHUserKey, @unchecked Sendable {
   /// sshd stores, whatever signature algorithm this value signs with.
   public var authorizedKeysLine: String {
     let type = algorithm == .rsaSHA512 || algorithm == .rsaSHA256 ? "ssh-rsa" : algorithm.rawValue
-    return type + " " + Data(SmartcardKey.blob(type, publicKey)).base64EncodedString() + " " + label
+    return type + " " + Base64.encode(SmartcardKey.blob(type, publicKey)) + " " + label
   }
 
   /// Signs `data` on the token and returns the inner SSH signature.

@@ -1,4 +1,3 @@
-import Foundation
 import FwdBindings
 
 /// The PIN settings of the run, kept to log in again after a token was removed.
@@ -25,7 +24,7 @@ final class SmartcardToken: @unchecked Sendable {
   private let options: SmartcardLoginOptions
 
   /// Guards the fields below. It is held for the whole search, PIN request and login.
-  private let lock = NSLock()
+  private let lock = Lock()
   private var session: PKCS11Session
   private var state = State.loggedIn
   /// Counts the sessions opened after the first one, so a failure in a session that another
@@ -181,7 +180,7 @@ final class SmartcardToken: @unchecked Sendable {
     guard candidates.contains(where: { $0.publicKey == key.publicKey }),
       let handle = privateKeys.first
     else {
-      let id = key.id.map { String(format: "%02x", $0) }.joined()
+      let id = key.id.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
       throw FwdError(
         .authentication,
         "\(key.label): not found after logging in again: the token has no private key with"

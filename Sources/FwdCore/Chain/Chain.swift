@@ -1,5 +1,6 @@
-import Foundation
+import Dispatch
 import FwdBindings
+import Glibc
 
 /// The hops from the first jump host to the destination. The first hop runs over TCP; each
 /// later hop's session runs over a socketpair whose other end the hop before it relays into
@@ -32,7 +33,7 @@ final class Chain {
 
   var last: HopLoop { hops[hops.count - 1] }
 
-  private let hopsLock = NSLock()
+  private let hopsLock = Lock()
   private var lastUp: HopLoop?
 
   /// The destination's loop when every hop is up, for other threads; nil during a rebuild.
@@ -118,13 +119,14 @@ final class Chain {
 
   /// Stops the hops from `start` to the last, last first, and closes their sockets.
   func stop(from start: Int, timeout: Double = 1.5) {
-    let deadline = Date().addingTimeInterval(timeout)
+    let deadline = Double(Clock.monotonicMilliseconds()) / 1000 + timeout
     while hops.count > start {
       let hop = hops.removeLast()
       publishLast()
       serials.removeLast()
       hop.stop()
-      hop.join(timeout: max(0.05, deadline.timeIntervalSinceNow))
+      let remaining = deadline - Double(Clock.monotonicMilliseconds()) / 1000
+      hop.join(timeout: max(0.05, remaining))
     }
     while sessionSockets.count > start {
       Socket.close(sessionSockets.removeLast())

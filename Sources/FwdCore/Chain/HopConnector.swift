@@ -1,4 +1,3 @@
-import Foundation
 import FwdBindings
 
 /// Turns a connected socket into an authenticated SSH session for one hop: handshake, host key
@@ -25,7 +24,7 @@ struct HopConnector {
 
     let timeout = target.connectTimeout ?? HopConnector.defaultHandshakeTimeout
     let waiter = SessionWaiter(
-      session: session, deadline: Date().addingTimeInterval(Double(timeout)), cancelFD: cancelFD)
+      session: session, deadline: SessionWaiter.deadline(afterSeconds: timeout), cancelFD: cancelFD)
     do {
       try waiter.run { () throws(SSHError) in try session.handshake() }
     } catch {

@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 import FwdBindings
 
 /// The destination of a channel opened on a hop.
@@ -53,11 +53,10 @@ final class HopLoop {
   var onLost: ((String) -> Void)?
 
   private let wakeup: Wakeup
-  private let inboxLock = NSLock()
+  private let inboxLock = Lock()
   private var inbox: [Command] = []
   /// Set once the loop has returned; guarded by `inboxLock`.
   private var ended = false
-  private var thread: Thread?
   private let finished = DispatchSemaphore(value: 0)
 
   private var relays: [ChannelRelay] = []
@@ -89,7 +88,7 @@ final class HopLoop {
   private var keepaliveDue = false
   /// libssh2 sent only part of a keepalive packet; see `sendDueKeepalive`.
   private var keepaliveBlocked = false
-  private let statusLock = NSLock()
+  private let statusLock = Lock()
   private var keepaliveRoundTripValue: Int?
 
   private enum Command {
@@ -110,15 +109,11 @@ final class HopLoop {
   }
 
   func start() {
-    let thread = Thread { [self] in
+    DetachedThread.start(name: "fwd hop \(name)", stackSize: 1 << 20) { [self] in
       run()
       endLoop(reason: lost ? "the hop was lost" : "the hop was stopped")
       finished.signal()
     }
-    thread.name = "fwd hop \(name)"
-    thread.stackSize = 1 << 20
-    self.thread = thread
-    thread.start()
   }
 
   /// Queues a channel open; safe from any thread.
@@ -583,8 +578,10 @@ final class HopLoop {
 
   private func disconnect() {
     var poller = Poller()
-    let deadline = Date().addingTimeInterval(1)
-    while case .wouldBlock = session.disconnect(reason: "fwd stopped"), Date() < deadline {
+    let deadline = Clock.monotonicMilliseconds() + 1000
+    while case .wouldBlock = session.disconnect(reason: "fwd stopped"),
+      Clock.monotonicMilliseconds() < deadline
+    {
       poller.reset()
       poller.add(session.socket, read: false, write: true)
       try? poller.wait(timeout: 100)

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Checks host keys against the hop's known_hosts files, applying StrictHostKeyChecking.
 ///
 /// A changed or revoked key is always rejected, even with StrictHostKeyChecking no: fwd's

@@ -1,4 +1,3 @@
-import Foundation
 import FwdBindings
 
 /// Drives a non-blocking libssh2 call to completion during hop set-up, before the hop's event
@@ -6,11 +5,19 @@ import FwdBindings
 /// libssh2 is blocked on.
 struct SessionWaiter {
   let session: SSHSession
-  /// The moment set-up gives up, or nil to wait as long as the server keeps the socket open.
-  let deadline: Date?
+  /// The moment set-up gives up, in `Clock.monotonicMilliseconds`, or nil to wait as long as
+  /// the server keeps the socket open.
+  let deadline: UInt64?
   /// A descriptor that becomes readable when the wait should stop (the signal pipe); it is
   /// polled, never read, so the main loop still sees the signal.
   var cancelFD: Int32? = nil
+
+  /// Returns the moment `seconds` from now. A negative count is now, and a count beyond a
+  /// century is cut to one, so the sum cannot overflow.
+  static func deadline(afterSeconds seconds: Int) -> UInt64 {
+    let capped = UInt64(min(max(seconds, 0), 100 * 365 * 86_400))
+    return Clock.monotonicMilliseconds() + capped * 1000
+  }
 
   enum Failure: Error {
     case timedOut
@@ -30,9 +37,9 @@ struct SessionWaiter {
       if case .done(let value) = attempt { return value }
       var timeout: Int32 = -1
       if let deadline {
-        let remaining = deadline.timeIntervalSinceNow
-        if remaining <= 0 { throw .timedOut }
-        timeout = Int32(min(remaining * 1000, Double(Int32.max))) + 1
+        let now = Clock.monotonicMilliseconds()
+        if now >= deadline { throw .timedOut }
+        timeout = Int32(min(deadline - now, UInt64(Int32.max - 1))) + 1
       }
       let directions = session.blockDirections
       poller.reset()

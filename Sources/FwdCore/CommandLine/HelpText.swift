@@ -59,7 +59,8 @@ public enum HelpText {
 
   static func wrapText(_ text: String, prefix: String) -> [String] {
     let words = text.split(separator: " ").map(String.init)
-    return wrap(words, firstPrefix: prefix, prefix: prefix).components(separatedBy: "\n")
+    let wrapped = wrap(words, firstPrefix: prefix, prefix: prefix)
+    return wrapped.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
   }
 
   /// Joins words into lines of at most `width` columns. A longer word gets a line to itself.

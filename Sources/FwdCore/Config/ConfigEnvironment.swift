@@ -1,4 +1,5 @@
-import Foundation
+import FwdBindings
+import Glibc
 
 /// The facts about this machine and user that ssh_config reading depends on, gathered in one
 /// place so tests can replace them.
@@ -47,7 +48,7 @@ public struct ConfigEnvironment: Sendable {
     let account = SystemCalls.currentAccount()
     return ConfigEnvironment(
       homeDirectory: account.home, userName: account.name, userID: account.id,
-      hostName: SystemCalls.hostName(), variables: ProcessInfo.processInfo.environment)
+      hostName: SystemCalls.hostName(), variables: ProcessEnvironment.all())
   }
 
   /// The short host name for `%L`.
@@ -63,7 +64,7 @@ public enum SystemCalls {
   static func currentAccount() -> (name: String, home: String, id: UInt32) {
     let uid = getuid()
     guard let entry = getpwuid(uid) else {
-      return (String(uid), ProcessInfo.processInfo.environment["HOME"] ?? "/", uid)
+      return (String(uid), ProcessEnvironment.value("HOME") ?? "/", uid)
     }
     return (String(cString: entry.pointee.pw_name), String(cString: entry.pointee.pw_dir), uid)
   }
@@ -84,20 +85,12 @@ public enum SystemCalls {
   /// as OpenSSH runs `Match exec`. Returns the exit status, or nil after a signal or when
   /// the shell could not start.
   @Sendable public static func runShellCommand(_ command: String) -> Int32? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", command]
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = FileHandle.nullDevice
     do {
-      try process.run()
+      return try ShellCommand.run(command)
     } catch {
       logError("Match exec", "cannot start /bin/sh for '\(command)': \(error)")
       return nil
     }
-    process.waitUntilExit()
-    guard process.terminationReason == .exit else { return nil }
-    return process.terminationStatus
   }
 
   /// A file's owner and permission bits.

@@ -1,4 +1,4 @@
-import Foundation
+import FwdBindings
 
 /// ssh_config keywords that OpenSSH's client accepts and fwd does not use. fwd accepts them
 /// with any arguments and notes them at debug level, so a config written for ssh loads.
@@ -62,7 +62,7 @@ enum IgnoredKeywordNote {
 
 /// A set of names shared by the threads that resolve config.
 private final class NotedNames: @unchecked Sendable {
-  private let lock = NSLock()
+  private let lock = Lock()
   private var names: Set<String> = []
 
   /// Adds `name`; returns whether it was new.

@@ -1,4 +1,3 @@
-import Foundation
 import FwdBindings
 import Glibc
 
@@ -21,7 +20,7 @@ final class RemoteTargetConnector: @unchecked Sendable {
   let label: String
   let forwardText: String
 
-  private let lock = NSLock()
+  private let lock = Lock()
   private var openPumps = 2
 
   init(host: String, port: Int, family: Int32, timeout: Int32, label: String, forwardText: String) {
@@ -36,10 +35,9 @@ final class RemoteTargetConnector: @unchecked Sendable {
   /// Starts connecting and returns the socket for the channel's relay.
   func start() throws(SystemError) -> Int32 {
     let (relaySide, pumpSide) = try Socket.pair()
-    let thread = Thread { [self] in connect(pumpSide: pumpSide) }
-    thread.name = "fwd \(label) connect"
-    thread.stackSize = 1 << 18
-    thread.start()
+    DetachedThread.start(name: "fwd \(label) connect", stackSize: 1 << 18) { [self] in
+      connect(pumpSide: pumpSide)
+    }
     return relaySide
   }
 

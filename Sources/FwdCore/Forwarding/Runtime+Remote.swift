@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 import FwdBindings
 import Glibc
 

@@ -1,4 +1,3 @@
-import Foundation
 import FwdBindings
 import Glibc
 
@@ -40,7 +39,7 @@ final class Runtime {
   private(set) var listeners: [LocalListener] = []
   private(set) var chain: Chain?
   private let events: Wakeup
-  private let lostLock = NSLock()
+  private let lostLock = Lock()
   private var lostEvents: [LostEvent] = []
   /// Reports held back because a hop in front of the lost one is silent too (see
   /// `handleLostHops`), and when the first of them was held.
@@ -53,7 +52,7 @@ final class Runtime {
   /// The port each remote forward's server bound, by index in `plan.remoteForwards`.
   var remoteBoundPorts: [Int: Int] = [:]
   /// Set by the `-W` pumps when the forwarded connection has ended; read on the main thread.
-  let stdioLock = NSLock()
+  let stdioLock = Lock()
   var stdioResult: ExitStatus?
   /// SOCKS clients whose request is not complete yet.
   var socksClients: [SOCKSClient] = []

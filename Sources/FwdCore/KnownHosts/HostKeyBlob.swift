@@ -1,4 +1,3 @@
-import Foundation
 import FwdBindings
 
 /// Helpers for SSH public key blobs (RFC 4253 section 6.6: a string naming the key type, then
@@ -18,8 +17,8 @@ public enum HostKeyBlob {
   /// Returns the fingerprint as `ssh-keygen -l -E sha256` prints it: `SHA256:` and the
   /// unpadded base64 of the SHA-256 of the blob.
   public static func fingerprint(_ blob: [UInt8]) -> String {
-    let encoded = Data(Digest.sha256(blob)).base64EncodedString()
-    return "SHA256:" + encoded.replacingOccurrences(of: "=", with: "")
+    let encoded = Base64.encode(Digest.sha256(blob))
+    return "SHA256:" + encoded.filter { $0 != "=" }
   }
 
   /// Returns the short type name ssh prints in messages (`ED25519`, `ECDSA`, `RSA`), or the

@@ -78,7 +78,7 @@ public enum HostKeyMessages {
     if word.hasPrefix("~/") { return "~/" + shellQuoted(String(word.dropFirst(2))) }
     let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-")
     if !word.isEmpty && word.allSatisfy({ safe.contains($0) }) { return word }
-    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    return "'" + word.replacing("'", with: "'\\''") + "'"
   }
 
   static func abbreviatingHome(_ path: String) -> String {

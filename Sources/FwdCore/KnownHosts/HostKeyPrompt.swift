@@ -1,5 +1,3 @@
-import Foundation
-
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -35,11 +33,24 @@ public enum HostKeyPrompt {
     write(question(subject))
     while true {
       guard let line = readLine() else { return false }
-      let answer = line.trimmingCharacters(in: .whitespaces)
+      let answer = trimmingSpaces(line)
       if answer.isEmpty || answer.lowercased() == "no" { return false }
       if answer.lowercased() == "yes" || answer == subject.fingerprint { return true }
       write("Please type 'yes', 'no' or the fingerprint: ")
     }
+  }
+
+  /// Returns `text` without leading and trailing tabs and space separators (Unicode category
+  /// Zs), the set that Foundation's `CharacterSet.whitespaces` names.
+  static func trimmingSpaces(_ text: String) -> String {
+    func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+      scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator
+    }
+    let scalars = text.unicodeScalars
+    guard let first = scalars.firstIndex(where: { !isSpace($0) }),
+      let last = scalars.lastIndex(where: { !isSpace($0) })
+    else { return "" }
+    return String(scalars[first...last])
   }
 
   /// Returns the prompt text: host, key type and fingerprint, then ssh's question.

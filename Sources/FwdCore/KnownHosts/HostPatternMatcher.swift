@@ -1,4 +1,3 @@
-import Foundation
 import FwdBindings
 
 /// Host-name matching as OpenSSH does it for known_hosts (`match.c`, `hostfile.c`).
@@ -62,7 +61,7 @@ enum HostPatternMatcher {
   static func hashedHostField(_ name: String) -> String {
     let salt = Digest.randomBytes(hashedNameSaltLength)
     let hash = hashName(name, salt: salt)
-    return "|1|" + Data(salt).base64EncodedString() + "|" + Data(hash).base64EncodedString()
+    return "|1|" + Base64.encode(salt) + "|" + Base64.encode(hash)
   }
 
   /// The salt length OpenSSH requires in hashed names: the SHA-1 output size.

@@ -1,4 +1,4 @@
-import Foundation
+import FwdBindings
 
 #if canImport(Glibc)
   import Glibc
@@ -75,7 +75,7 @@ enum KnownHostsFileIO {
   }
 
   static func homeDirectory() -> String {
-    if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty { return home }
+    if let home = ProcessEnvironment.value("HOME"), !home.isEmpty { return home }
     if let entry = getpwuid(getuid()), let directory = entry.pointee.pw_dir {
       return String(cString: directory)
     }

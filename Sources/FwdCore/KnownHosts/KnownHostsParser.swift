@@ -1,5 +1,3 @@
-import Foundation
-
 /// The parser for OpenSSH 9.x known_hosts text.
 ///
 /// Each line is `[@marker] hosts keytype base64-blob [comment]`, with fields separated by
@@ -74,10 +72,9 @@ public enum KnownHostsParser {
     case .success(let field): hosts = field
     case .failure(let error): return .invalid(error.reason)
     }
-    guard let blobData = Data(base64Encoded: String(keyText)), !blobData.isEmpty else {
+    guard let blob = Base64.decode(keyText), !blob.isEmpty else {
       return .invalid("key for type '\(keyType)' is not valid base64")
     }
-    let blob = [UInt8](blobData)
     guard let blobType = HostKeyBlob.keyTypeName(blob) else {
       return .invalid("key for type '\(keyType)' is not an SSH public key blob")
     }
@@ -106,14 +103,14 @@ public enum KnownHostsParser {
     guard parts.count == 4, parts[0].isEmpty, parts[1] == "1" else {
       return .failure(HostFieldError(reason: "hashed host name is not of the form |1|salt|hash"))
     }
-    guard let salt = Data(base64Encoded: String(parts[2])),
+    guard let salt = Base64.decode(parts[2]),
       salt.count == HostPatternMatcher.hashedNameSaltLength
     else {
       return .failure(HostFieldError(reason: "hashed host name has an invalid salt"))
     }
-    guard let hash = Data(base64Encoded: String(parts[3])), hash.count == 20 else {
+    guard let hash = Base64.decode(parts[3]), hash.count == 20 else {
       return .failure(HostFieldError(reason: "hashed host name has an invalid hash"))
     }
-    return .success(.hashed(salt: [UInt8](salt), hash: [UInt8](hash)))
+    return .success(.hashed(salt: salt, hash: hash))
   }
 }

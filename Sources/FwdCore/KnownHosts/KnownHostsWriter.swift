@@ -1,5 +1,3 @@
-import Foundation
-
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -48,7 +46,7 @@ public enum KnownHostsWriter {
     if alreadyListed { return false }
 
     let hostField = hashName ? HostPatternMatcher.hashedHostField(lowered) : lowered
-    let keyText = Data(keyBlob).base64EncodedString()
+    let keyText = Base64.encode(keyBlob)
     var line = "\(hostField) \(keyType) \(keyText)\n"
     if let last = existing.last, last != UInt8(ascii: "\n") { line = "\n" + line }
 
@@ -90,13 +88,13 @@ public enum KnownHostsWriter {
   }
 
   private static func createParentDirectories(of path: String) throws {
-    let directory = (path as NSString).deletingLastPathComponent
+    let directory = FilePath.deletingLastComponent(path)
     guard !directory.isEmpty else { return }
     var components: [String] = []
     var current = directory
-    while !current.isEmpty && current != "/" && !FileManager.default.fileExists(atPath: current) {
+    while !current.isEmpty && current != "/" && access(current, F_OK) != 0 {
       components.append(current)
-      current = (current as NSString).deletingLastPathComponent
+      current = FilePath.deletingLastComponent(current)
     }
     for component in components.reversed() {
       if mkdir(component, 0o700) != 0 && errno != EEXIST {
@@ -109,7 +107,7 @@ public enum KnownHostsWriter {
   /// Makes a newly created file's directory entry durable. Failure only weakens durability,
   /// so it is ignored.
   private static func syncDirectory(of path: String) {
-    var directory = (path as NSString).deletingLastPathComponent
+    var directory = FilePath.deletingLastComponent(path)
     if directory.isEmpty { directory = "." }
     let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     guard fd >= 0 else { return }

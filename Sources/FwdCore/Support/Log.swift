@@ -1,5 +1,5 @@
-import Foundation
 import FwdBindings
+import Glibc
 
 /// Log levels, as ssh's LogLevel: `-q` is error, the default info, `-v` to `-vvv` debug1 to debug3.
 public enum LogLevel: Int, Comparable, Sendable {
@@ -23,7 +23,7 @@ public enum LogLevel: Int, Comparable, Sendable {
 public final class Log: @unchecked Sendable {
   public static let shared = Log()
 
-  private let lock = NSLock()
+  private let lock = Lock()
   public var level: LogLevel = .info
   private var output: Int32 = 2
   private var repeats = RepeatLimiter()
