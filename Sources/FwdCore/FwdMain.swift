@@ -7,6 +7,7 @@ public enum FwdMain {
   public static let version = "0.1.0"
 
   public static func run() -> Never {
+    StandardDescriptors.reserve()
     Socket.ignoreSIGPIPE()
     do {
       switch try ParsedCommand.parse(Array(CommandLine.arguments.dropFirst())) {

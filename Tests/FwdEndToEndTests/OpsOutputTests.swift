@@ -51,6 +51,36 @@ import Testing
     #expect(log.hasSuffix("fwd: stopping on SIGTERM\n"))
   }
 
+  /// With standard output closed (`>&-`), the -E log must not take descriptor 1 and receive
+  /// the ready lines; fwd serves as usual.
+  @Test func closedStdoutKeepsReadyLinesOutOfLog() throws {
+    let lab = try Lab(hostNames: ["build"])
+    defer { lab.shutdown() }
+    let logFile = lab.directory + "/fwd.log"
+    let arguments = ["-v", "-E", logFile] + Ops.echoForward(lab, through: ["build"])
+    let fwd = try FwdProcess(
+      arguments: ["-c", #"exec "$0" "$@" >&-"#, FwdBinary.path] + arguments,
+      unsetEnvironment: ["SSH_AUTH_SOCK"], binary: "/bin/sh")
+    let port = try #require(Self.listeningPort(logFile))
+    #expect(try Ops.echoLine(port: port) == "ping")
+    fwd.terminate()
+    #expect(try fwd.waitForExit() == 0)
+    let log = try #require(Ops.read(logFile))
+    #expect(!log.contains("local 127.0.0.1 \(port) "), "log: \(log)")
+  }
+
+  /// Waits for the "listening on 127.0.0.1:PORT" line in `logFile` and returns the port.
+  private static func listeningPort(_ logFile: String) -> Int? {
+    for _ in 0..<300 {
+      if let log = Ops.read(logFile), let range = log.range(of: "listening on 127.0.0.1:") {
+        let digits = log[range.upperBound...].prefix { $0.isNumber }
+        if let port = Int(digits) { return port }
+      }
+      usleep(100_000)
+    }
+    return nil
+  }
+
   @Test func readyFDGetsTheReadyLines() throws {
     let lab = try Lab(hostNames: ["build"])
     defer { lab.shutdown() }
