@@ -36,6 +36,26 @@ import Testing
     Self.expectFailure(outcome, status: 78, message: "\(config):3: unknown keyword 'NoSuchKeyword'")
   }
 
+  /// SIGINT to fwd's process group while the first hop does not answer the handshake: nothing
+  /// was set up, so the status says so (with -f, the foreground process reports it).
+  @Test(arguments: [false, true])
+  func signalBeforeReadyExits130(background: Bool) throws {
+    let lab = try Lab(hostNames: ["build"])
+    defer { lab.shutdown() }
+    lab["build"].freeze()
+    defer { lab["build"].thaw() }
+    let fwd = try FwdProcess(
+      arguments: Self.backgroundFlag(background) + Ops.echoForward(lab, through: ["build"]),
+      unsetEnvironment: ["SSH_AUTH_SOCK"], newSession: true)
+    // The handshake is under way once fwd has connected; freezing sshd leaves it hanging.
+    usleep(700_000)
+    kill(-fwd.pid, SIGINT)
+    let status = try fwd.waitForExit(timeout: .seconds(10))
+    #expect(status == 130, "stderr: \(fwd.standardError)")
+    #expect(fwd.standardOutput.isEmpty, "stdout: \(fwd.standardOutput)")
+    #expect(fwd.standardError.contains("stopped by a signal"), "stderr: \(fwd.standardError)")
+  }
+
   @Test(arguments: [false, true])
   func unreachableHopExits69(background: Bool) throws {
     let lab = try Lab(hostNames: ["build"])

@@ -89,7 +89,8 @@ struct ResilienceShutdownTests {
     fwd.terminate()
     var status: Int32 = -1
     let elapsed = try Resilience.measure { status = try fwd.waitForExit(timeout: .seconds(40)) }
-    #expect(status == 0, "stderr: \(fwd.standardError)")
+    // Nothing was ready yet, so the signal is reported as such.
+    #expect(status == 130, "stderr: \(fwd.standardError)")
     #expect(elapsed <= .seconds(2), "exited after \(elapsed)")
   }
 }

@@ -140,7 +140,7 @@ struct Authenticator {
     case .timedOut:
       return FwdError(.connection, "\(target.label): \(step) timed out")
     case .cancelled:
-      return FwdError(.success, "\(target.label): \(step) stopped by a signal")
+      return FwdError(.interrupted, "\(target.label): \(step) stopped by a signal")
     case .ssh(let error):
       return FwdError(.connection, "\(target.label): connection lost during \(step): \(error.message)")
     }

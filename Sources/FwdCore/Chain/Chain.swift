@@ -220,7 +220,7 @@ final class Chain {
       outcome = opened.wait(timeout: min(deadline, .now() + 0.1))
       if outcome == .timedOut, cancelRequested() {
         Socket.close(pair.1)
-        throw FwdError(.success, "\(target.label): set-up stopped by a signal")
+        throw FwdError(.interrupted, "\(target.label): set-up stopped by a signal")
       }
     }
     if outcome == .timedOut {

@@ -34,7 +34,7 @@ struct HopConnector {
           .connection,
           "\(target.label): SSH handshake timed out after \(timeout) s; check that an SSH server answers there")
       case .cancelled:
-        throw FwdError(.success, "\(target.label): set-up stopped by a signal")
+        throw FwdError(.interrupted, "\(target.label): set-up stopped by a signal")
       case .ssh(let error):
         throw handshakeFailure(error)
       }

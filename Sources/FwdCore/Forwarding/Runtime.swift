@@ -285,7 +285,8 @@ final class Runtime {
     do {
       try chain.establish(from: state.from)
     } catch {
-      if error.status == .success { return handleSignals(signals) ?? .success }
+      // Once the forwards were ready, a signal is a clean stop even in the middle of a rebuild.
+      if error.status == .interrupted { return handleSignals(signals) ?? .success }
       logError(nil, error.message)
       if error.isPermanent { return error.status }
       if let limit = plan.maxRebuildAttempts, state.attempts >= limit {

@@ -19,6 +19,10 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
   case authentication = 77
   /// An unreadable or malformed ssh_config or known_hosts file.
   case configuration = 78
+  /// SIGINT, SIGTERM or SIGHUP arrived before every forward was ready, so a script that waits
+  /// for the ready lines (or `-f`) learns that nothing was set up. 128 + 2, as a shell reports
+  /// a command that SIGINT ended.
+  case interrupted = 130
 
   public var meaning: String {
     switch self {
@@ -31,6 +35,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     case .hostKey: "host key verification failed"
     case .authentication: "authentication failed"
     case .configuration: "invalid configuration file"
+    case .interrupted: "stopped by a signal before the forwards were ready"
     }
   }
 }
