@@ -175,7 +175,8 @@ public enum OptionTable {
       nil, long: "rebuild-attempts", argument: "n", action: .rebuildAttempts,
       help: """
         Give up with the chain-lost status after n failed rebuild attempts in a row. By \
-        default fwd retries forever, waiting 1 s doubling to 30 s between attempts.
+        default fwd retries forever, waiting 1, 1, 2, 4 ... up to 30 s (plus up to a fifth) \
+        between attempts.
         """),
     OptionSpec(
       nil, long: "status", action: .statusView,
