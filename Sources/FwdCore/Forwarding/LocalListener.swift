@@ -43,13 +43,23 @@ final class LocalListener {
       } catch {
         close()
         throw FwdError(
-          .forwarding,
-          "\(spec.text): bind \(chosen) failed: \(error.reason); choose another port or stop what listens there")
+          .forwarding, "\(spec.text): bind \(chosen) failed: \(error.reason); \(Self.bindAdvice(error))")
       }
       sockets.append(fd)
       let bound = Socket.localAddress(fd) ?? chosen
       boundAddresses.append(bound)
       if port == 0 { port = bound.port }
+    }
+  }
+
+  /// What to change after a failed bind: the port when it is taken, the address when this
+  /// machine does not have it, otherwise both.
+  private static func bindAdvice(_ error: SystemError) -> String {
+    switch error.errnoValue {
+    case EADDRINUSE: "choose another port or stop what listens there"
+    case EADDRNOTAVAIL: "use an address of this machine, such as 127.0.0.1, or omit it"
+    case EACCES: "choose a port above 1023, or run with the right to bind below it"
+    default: "check the bind address and port"
     }
   }
 
