@@ -21,6 +21,13 @@ import Testing
     }
   }
 
+  @Test func noRebuildWithAttemptsIsRejected() {
+    let message = usageError(["--no-rebuild", "--rebuild-attempts", "2", "host"])
+    #expect(message?.hasPrefix("--no-rebuild and --rebuild-attempts 2 contradict each other") == true)
+    #expect(usageError(["--rebuild-attempts", "2", "host"]) == nil)
+    #expect(usageError(["--no-rebuild", "host"]) == nil)
+  }
+
   @Test func destinationOnly() throws {
     let parsed = try invocation(["build"])
     #expect(parsed.destination == HopSpec(host: "build"))

@@ -58,6 +58,11 @@ private struct CommandLineParser {
         "missing destination: name the host to forward through, as in "
           + "'fwd -L 8080:localhost:80 host'")
     }
+    if invocation.noRebuild, let attempts = invocation.rebuildAttempts {
+      throw .usage(
+        "--no-rebuild and --rebuild-attempts \(attempts) contradict each other: keep "
+          + "--no-rebuild to exit when the chain is lost, or --rebuild-attempts to try that often")
+    }
     invocation.destination = destination
     return .run(invocation)
   }
