@@ -162,7 +162,11 @@ import Testing
     ),
     (["-H", "8080:h:1", "dest"], "invalid -H listener '8080:h:1': expected hop:[bind_address:]port:host:hostport"),
     (["-W", "host", "dest"], "invalid -W target 'host': expected host:port, with port 1-65535"),
-    (["-J", "a,,b", "dest"], "invalid -J hop '': the value is empty"),
+    (
+      ["-J", "a,,b", "dest"],
+      "invalid -J hop list 'a,,b': hop 2 of 3 is empty; separate hops with single commas and no "
+        + "comma at either end"
+    ),
     (["-J", "a@", "dest"], "invalid -J hop 'a@': host is empty"),
     (["bob@", "-v"], "invalid destination 'bob@': host is empty"),
     (

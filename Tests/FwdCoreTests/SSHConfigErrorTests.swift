@@ -108,7 +108,10 @@ import Testing
       line: "DynamicForward 1080 extra",
       reason: "invalid DynamicForward '1080 extra': expected [bind_address:]port"),
     BadValue(line: "ProxyJump a@", reason: "invalid ProxyJump hop 'a@': host is empty"),
-    BadValue(line: "ProxyJump a,,b", reason: "invalid ProxyJump hop '': the value is empty"),
+    BadValue(
+      line: "ProxyJump a,,b",
+      reason: "invalid ProxyJump hop list 'a,,b': hop 2 of 3 is empty; separate hops with single "
+        + "commas and no comma at either end"),
     BadValue(
       line: "Ciphers ^,",
       reason: "invalid Ciphers '^,': expected a comma-separated list"),

@@ -120,7 +120,13 @@ extension HopSpec {
   /// The hops come back in connection order, first contacted first.
   static func parseList(_ text: String, label: String) throws(FwdError) -> [HopSpec] {
     var hops: [HopSpec] = []
-    for element in text.unicodeScalars.split(separator: ",", omittingEmptySubsequences: false) {
+    let elements = text.unicodeScalars.split(separator: ",", omittingEmptySubsequences: false)
+    for (index, element) in elements.enumerated() {
+      if element.isEmpty && elements.count > 1 {
+        throw .usage(
+          "invalid \(label) list '\(text)': hop \(index + 1) of \(elements.count) is empty; "
+            + "separate hops with single commas and no comma at either end")
+      }
       hops.append(try parse(String(Substring(element)), label: label))
     }
     return hops
