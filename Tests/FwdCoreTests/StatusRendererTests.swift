@@ -40,6 +40,22 @@ import Testing
       ])
   }
 
+  @Test func remoteForwardsShowTheirState() {
+    var snapshot = Self.snapshot
+    snapshot.forwards.append(
+      .init(
+        description: "remote localhost 5555 127.0.0.1 22", activeConnections: 0, bytesUp: 0,
+        bytesDown: 0, state: "waiting"))
+    let rows = StatusRenderer.rows(snapshot, width: 200)
+    #expect(rows[0] == "fwd: 1 of 2 hops up, 2 forwards, 2 connections")
+    #expect(rows[4] == "  remote localhost 5555 127.0.0.1 22  waiting  0 active  0 B up  0 B down")
+    let lines = StatusRenderer.logLines(snapshot)
+    #expect(
+      lines[3]
+        == "remote localhost 5555 127.0.0.1 22: waiting, 0 active connections, 0 bytes up, "
+        + "0 bytes down")
+  }
+
   @Test(arguments: [
     (UInt64(0), "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (1536, "1.5 KiB"),
     (10 << 20, "10.0 MiB"), (3 << 30, "3.0 GiB"), (5 << 40, "5.0 TiB"),

@@ -69,6 +69,28 @@ enum Resilience {
     }
   }
 
+  /// Freezes the per-connection sshd processes of `host` with SIGSTOP while its listener runs
+  /// on, so a new connection is served while the old sessions keep their forwarded ports.
+  /// Returns the frozen processes, for `thaw(_:)`.
+  static func freezeConnections(of host: LabHost) -> [pid_t] {
+    guard let listener = host.pid else { return [] }
+    var frozen: Set<pid_t> = []
+    // Repeated until no new process appears, as in `freeze(_:)`.
+    for _ in 0..<20 {
+      let children = Set(host.processIDs()).subtracting([listener])
+      for pid in children.subtracting(frozen) { kill(pid, SIGSTOP) }
+      if children == frozen { break }
+      frozen = children
+      usleep(50_000)
+    }
+    return Array(frozen)
+  }
+
+  /// Continues processes that `freezeConnections(of:)` stopped.
+  static func thaw(_ processes: [pid_t]) {
+    for pid in processes { kill(pid, SIGCONT) }
+  }
+
   /// Sends one line through `port` and returns the line echoed.
   static func echoLine(port: Int, _ text: String = "ping", timeout: Duration = .seconds(10))
     throws -> String

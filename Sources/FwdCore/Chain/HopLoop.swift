@@ -40,8 +40,9 @@ struct RemoteListenRequest {
   /// Called on the hop's thread with the bound port, or the failure.
   let onResult: (Result<Int, FwdError>) -> Void
   /// Called on the hop's thread for each connection to the port. Returns the socket to relay
-  /// the channel to (an outgoing connection in progress is fine), or nil to drop it.
-  let onConnection: (_ id: Int) -> (fd: Int32, label: String)?
+  /// the channel to (an outgoing connection in progress is fine) and the forward's counters,
+  /// or nil to drop it.
+  let onConnection: (_ id: Int) -> (fd: Int32, label: String, counters: ForwardCounters?)?
 }
 
 /// The event loop of one established hop: a thread that alone owns the hop's libssh2 session
@@ -492,7 +493,10 @@ final class HopLoop {
           _ = channel.free()
           continue
         }
-        relays.append(ChannelRelay(id: id, label: destination.label, fd: destination.fd, channel: channel))
+        relays.append(
+          ChannelRelay(
+            id: id, label: destination.label, fd: destination.fd, channel: channel,
+            counters: destination.counters))
         logDebug(destination.label, "accepted a connection on \(name)'s port \(listener.boundPort)")
       }
     }

@@ -3,34 +3,28 @@ import FwdBindings
 import Glibc
 
 extension Runtime {
-  /// Asks the hops' servers to listen for every `-R` and `-H` forward on hops `from` and
-  /// later, and waits for each response. A refusal ends fwd when ExitOnForwardFailure is set.
-  func requestRemoteForwards(from start: Int, chain: Chain) throws(FwdError) {
-    for (index, forward) in plan.remoteForwards.enumerated() where forward.hopIndex >= start {
-      let hop = chain.hops[forward.hopIndex]
+  /// Asks the hops' servers to listen for every `-R` and `-H` forward at startup, and waits
+  /// for each reply. A rejection ends fwd when ExitOnForwardFailure is set; otherwise the
+  /// forward is logged and skipped for the rest of the run.
+  func requestRemoteForwardsAtStartup(chain: Chain) throws(FwdError) {
+    for (index, forward) in plan.remoteForwards.enumerated() {
       let answered = DispatchSemaphore(value: 0)
       let box = BoundPortBox()
-      let label = forward.text
-      hop.listen(
-        RemoteListenRequest(
-          label: label, bindAddress: forward.bindAddress, port: forward.port,
-          onResult: { result in
-            box.result = result
-            answered.signal()
-          },
-          onConnection: { [weak self, weak chain] id in
-            guard let self, let chain else { return nil }
-            return self.connectRemote(forward, id: id, chain: chain)
-          }))
+      remoteStates[index].phase = .requested
+      chain.hops[forward.hopIndex].listen(
+        makeListenRequest(index, port: forward.port, chain: chain) { result in
+          box.result = result
+          answered.signal()
+        })
       let hopName = plan.hops[forward.hopIndex].name
       if answered.wait(timeout: .now() + 30) == .timedOut {
-        throw FwdError(.forwarding, "\(label): \(hopName) did not answer the listen request within 30 s")
+        throw FwdError(.forwarding, "\(forward.text): \(hopName) did not reply to the listen request within 30 s")
       }
       switch box.result {
       case .success(let port)?:
-        remoteBoundPorts[index] = port
-        let address = forward.bindAddress.contains(":") ? "[\(forward.bindAddress)]" : forward.bindAddress
-        logInfo(hopName, "\(label): listening on \(address):\(port)")
+        remoteStates[index].phase = .listening
+        remoteStates[index].boundPort = port
+        logInfo(hopName, "\(forward.text): listening on \(listenAddress(forward, port: port))")
       case .failure(let error)?:
         if plan.exitOnForwardFailure {
           // libssh2 reports only that the request failed, so the likely causes are named.
@@ -40,21 +34,50 @@ extension Runtime {
               + " GatewayPorts forbids it; choose another port, or pass -o ExitOnForwardFailure=no"
               + " to continue without this forward")
         }
+        remoteStates[index].phase = .skipped
         logError(hopName, error.message + " (continuing: ExitOnForwardFailure is no)")
       case nil:
-        throw FwdError(.software, "\(label): no answer recorded")
+        throw FwdError(.software, "\(forward.text): no reply recorded")
       }
     }
+  }
+
+  /// Builds the listen request of remote forward `index` for `port`; `onResult` runs on the
+  /// hop's thread.
+  func makeListenRequest(
+    _ index: Int, port: Int, chain: Chain, onResult: @escaping (Result<Int, FwdError>) -> Void
+  ) -> RemoteListenRequest {
+    let forward = plan.remoteForwards[index]
+    let counters = remoteStates[index].counters
+    return RemoteListenRequest(
+      label: forward.text, bindAddress: forward.bindAddress, port: port, onResult: onResult,
+      onConnection: { [weak self, weak chain] id in
+        guard let self, let chain else { return nil }
+        guard let destination = self.connectRemote(forward, id: id, chain: chain) else { return nil }
+        counters.connectionAccepted()
+        return (destination.fd, destination.label, counters)
+      })
+  }
+
+  /// Returns `address:port` of a remote forward's listener, with an IPv6 address in brackets.
+  func listenAddress(_ forward: RemoteForward, port: Int) -> String {
+    let address = forward.bindAddress.contains(":") ? "[\(forward.bindAddress)]" : forward.bindAddress
+    return "\(address):\(port)"
   }
 
   /// Ready lines of the remote forwards: `remote` for the last hop, `jump:<hop>` for others.
   func remoteReadyLines() -> [String] {
     var lines: [String] = []
     for (index, forward) in plan.remoteForwards.enumerated() {
-      guard let port = remoteBoundPorts[index] else { continue }
-      lines.append("\(readyKind(forward)) \(forward.bindAddress) \(port) \(forward.readyTarget)")
+      guard let port = remoteStates[index].boundPort else { continue }
+      lines.append(remoteReadyLine(forward, port: port))
     }
     return lines
+  }
+
+  /// Returns a remote forward's ready line for a listener on `port`.
+  func remoteReadyLine(_ forward: RemoteForward, port: Int) -> String {
+    "\(readyKind(forward)) \(forward.bindAddress) \(port) \(forward.readyTarget)"
   }
 
   private func readyKind(_ forward: RemoteForward) -> String {

@@ -22,6 +22,16 @@ extension Runtime {
           description: listener.readyLine, activeConnections: counters.activeConnections,
           bytesUp: counters.bytesUp, bytesDown: counters.bytesDown))
     }
+    for (index, forward) in plan.remoteForwards.enumerated() {
+      let state = remoteStates[index]
+      let port = state.boundPort ?? forward.port
+      let counters = state.counters
+      // The relay counts bytes from its socket, which leads to the target here, as up.
+      forwards.append(
+        StatusSnapshot.Forward(
+          description: remoteReadyLine(forward, port: port), activeConnections: counters.activeConnections,
+          bytesUp: counters.bytesDown, bytesDown: counters.bytesUp, state: state.statusName))
+    }
     return StatusSnapshot(hops: hops, forwards: forwards)
   }
 

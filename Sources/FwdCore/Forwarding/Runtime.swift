@@ -49,8 +49,11 @@ final class Runtime {
   private(set) var rebuild: RebuildState?
   /// Connections accepted while the chain is down, oldest first.
   private var pending: [PendingConnection] = []
-  /// The port each remote forward's server bound, by index in `plan.remoteForwards`.
-  var remoteBoundPorts: [Int: Int] = [:]
+  /// Each remote forward's state, by index in `plan.remoteForwards`.
+  var remoteStates: [RemoteForwardState]
+  /// Replies to listen requests sent after startup, from the hops' threads.
+  let listenReplyLock = Lock()
+  var listenReplies: [RemoteListenReply] = []
   /// Set by the `-W` pumps when the forwarded connection has ended; read on the main thread.
   let stdioLock = Lock()
   var stdioResult: ExitStatus?
@@ -93,6 +96,7 @@ final class Runtime {
   init(plan: RunPlan, verifier: HostKeyVerifier) throws(FwdError) {
     self.plan = plan
     self.verifier = verifier
+    remoteStates = plan.remoteForwards.map { _ in RemoteForwardState() }
     do {
       events = try Wakeup()
     } catch {
@@ -137,8 +141,8 @@ final class Runtime {
     }
     self.chain = chain
     do throws(FwdError) {
-      try requestRemoteForwards(from: 0, chain: chain)
-      if plan.stdio == nil && listeners.isEmpty && remoteBoundPorts.isEmpty {
+      try requestRemoteForwardsAtStartup(chain: chain)
+      if plan.stdio == nil && listeners.isEmpty && !remoteStates.contains(where: { $0.phase == .listening }) {
         throw Self.noForwardSetUp
       }
       if plan.stdio == nil { try onReady(readyLines()) }
@@ -204,6 +208,8 @@ final class Runtime {
       if poller.readable(1) { events.drain() }
       if let status = stdioStatus() { return status }
       if let status = handleLostHops(chain) { return status }
+      handleListenReplies()
+      retryDueRemoteForwards(chain: chain)
       for (index, client) in socksPolled.enumerated() where poller.readable(socksStart + index) {
         if !serviceSOCKS(client, chain: chain) { socksClients.removeAll { $0 === client } }
       }
@@ -250,6 +256,7 @@ final class Runtime {
     logError(target.name, "connection to \(target.label) lost: \(first.reason)")
     guard plan.rebuild else { return .chainLost }
     chain.stop(from: first.hop)
+    markRemoteForwardsDown(from: first.hop)
     let from = min(first.hop, rebuild?.from ?? first.hop)
     // The first attempt waits a second: when an outer hop dies, the hops inside it notice at
     // about the same time, and the outer hop's report should arrive before anything is redone.
@@ -297,12 +304,9 @@ final class Runtime {
       rebuild = state
       return nil
     }
-    do {
-      try requestRemoteForwards(from: state.from, chain: chain)
-    } catch {
-      logError(nil, error.message)
-    }
     rebuild = nil
+    // Not awaited: a port the lost session still has bound is retried while the rest is served.
+    requestRemoteForwardsAgain(from: state.from, chain: chain)
     logInfo(nil, "chain rebuilt after \(state.attempts) attempt\(state.attempts == 1 ? "" : "s")")
     let waiting = pending
     pending.removeAll()
@@ -310,7 +314,8 @@ final class Runtime {
     return nil
   }
 
-  /// Milliseconds before the next rebuild attempt: 1 s doubling to 30 s, with up to 20 %
+  /// Milliseconds before the next rebuild attempt, or the next listen request of a remote
+  /// forward after a rejected one: 1 s doubling to 30 s, with up to 20 %
   /// random jitter so that several fwd processes do not retry in step.
   static func backoff(attempt: Int) -> UInt64 {
     let base = min(30_000, 1000 << min(attempt - 1, 5))
@@ -321,6 +326,7 @@ final class Runtime {
   private func nextTimeout() -> Int32 {
     var deadlines: [UInt64] = []
     if let rebuild { deadlines.append(rebuild.nextAttempt) }
+    if let retry = nextRemoteRetry() { deadlines.append(retry) }
     // Held reports are looked at again every 100 ms.
     if !heldLost.isEmpty { deadlines.append(Clock.monotonicMilliseconds() + 100) }
     if let oldest = pending.first { deadlines.append(oldest.acceptedAt + UInt64(plan.pendingTimeout) * 1000) }

@@ -3,10 +3,11 @@ enum StatusRenderer {
   /// Formats the rows of the live status view, each cut to `width` columns so it takes one terminal row.
   ///
   /// ```
-  /// fwd: 2 hops up, 1 forward, 3 connections
+  /// fwd: 2 of 2 hops up, 2 forwards, 3 connections
   ///   hop 1  build (127.0.0.1:2201)  up  keepalive 2 ms
   ///   hop 2  sign (127.0.0.1:2202)   up  keepalive -
   ///   local 127.0.0.1 4444 localhost 4444  3 active  1.2 MiB up  8.0 MiB down
+  ///   remote localhost 5555 127.0.0.1 22  waiting  0 active  0 B up  0 B down
   /// ```
   static func rows(_ snapshot: StatusSnapshot, width: Int) -> [String] {
     let upCount = snapshot.hops.filter { $0.state == "up" }.count
@@ -22,8 +23,9 @@ enum StatusRenderer {
       rows.append("  hop \(index + 1)  \(label)  \(state)  keepalive \(roundTrip(hop))")
     }
     for forward in snapshot.forwards {
+      let state = forward.state.map { "\($0)  " } ?? ""
       rows.append(
-        "  \(forward.description)  \(forward.activeConnections) active  "
+        "  \(forward.description)  \(state)\(forward.activeConnections) active  "
           + "\(byteCount(forward.bytesUp)) up  \(byteCount(forward.bytesDown)) down")
     }
     return rows.map { cut($0, to: width) }
@@ -36,8 +38,9 @@ enum StatusRenderer {
       lines.append("hop \(index + 1) \(hop.label): \(hop.state), keepalive round trip \(roundTrip(hop))")
     }
     for forward in snapshot.forwards {
+      let state = forward.state.map { "\($0), " } ?? ""
       lines.append(
-        "\(forward.description): \(plural(forward.activeConnections, "active connection")), "
+        "\(forward.description): \(state)\(plural(forward.activeConnections, "active connection")), "
           + "\(forward.bytesUp) bytes up, \(forward.bytesDown) bytes down")
     }
     return lines

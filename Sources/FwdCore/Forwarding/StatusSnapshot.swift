@@ -13,10 +13,14 @@ public struct StatusSnapshot: Sendable, Equatable {
     /// The forward as the ready line shows it, e.g. `local 127.0.0.1 4444 localhost 4444`.
     public var description: String
     public var activeConnections: Int
-    /// Bytes carried from local clients toward the target.
+    /// Bytes carried from clients toward the target.
     public var bytesUp: UInt64
-    /// Bytes carried from the target back to local clients.
+    /// Bytes carried from the target back to clients.
     public var bytesDown: UInt64
+    /// `listening`, `waiting` or `failed` for a `-R` or `-H` forward, because its server may
+    /// reject the port for a while after a rebuild. Nil for a `-L` or `-D` forward, whose
+    /// listener stays bound for the whole run.
+    public var state: String? = nil
   }
 
   public var hops: [Hop]
