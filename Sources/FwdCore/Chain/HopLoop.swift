@@ -57,7 +57,6 @@ final class HopLoop {
   private var inbox: [Command] = []
   /// Set once the loop has returned; guarded by `inboxLock`.
   private var ended = false
-  private var thread: Thread?
   private let finished = DispatchSemaphore(value: 0)
 
   private var relays: [ChannelRelay] = []
@@ -102,15 +101,17 @@ final class HopLoop {
     self.wakeup = try Wakeup()
   }
 
+  /// Starts the loop's thread. The owner must keep the loop until `join` returns, because the
+  /// thread keeps a reference only while the loop runs. A stopped hop's libssh2 session and
+  /// channels are then freed when the owner releases the loop, before fwd exits.
   func start() {
-    let thread = Thread { [self] in
-      run()
-      endLoop(reason: lost ? "the hop was lost" : "the hop was stopped")
+    let finished = self.finished
+    let thread = Thread { [weak self] in
+      self?.runToEnd()
       finished.signal()
     }
     thread.name = "fwd hop \(name)"
     thread.stackSize = 1 << 20
-    self.thread = thread
     thread.start()
   }
 
@@ -164,6 +165,14 @@ final class HopLoop {
       case .stop: break
       }
     }
+  }
+
+  /// Runs the loop, fails what is still queued and detaches the session from its socket, so
+  /// that freeing the channels and the session later sends nothing.
+  private func runToEnd() {
+    run()
+    endLoop(reason: lost ? "the hop was lost" : "the hop was stopped")
+    session.detachSocket()
   }
 
   private func takeInbox() -> [Command] {
