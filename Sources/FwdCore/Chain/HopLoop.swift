@@ -108,6 +108,8 @@ final class HopLoop {
     let finished = self.finished
     let thread = Thread { [weak self] in
       self?.runToEnd()
+      // libssh2 used OpenSSL on this thread, and fwd may exit as soon as `finished` is signalled.
+      CryptoThreadState.release()
       finished.signal()
     }
     thread.name = "fwd hop \(name)"
