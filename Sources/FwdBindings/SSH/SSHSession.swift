@@ -283,8 +283,10 @@ private func receiveAndCount(
     traffic.lastReceive = Clock.monotonicMilliseconds()
     traffic.bytesReceived += UInt64(n)
   }
-  // A stream socket returns less than asked for only when its queue ran empty.
-  if n < length { traffic.drained = true }
+  // A stream socket returns less than asked for only when its queue ran empty. End of file is
+  // not empty: every later recv must see it again, because a libssh2 call that swallows the
+  // error (forward_accept reports CHANNEL_UNKNOWN) may be the one that read it.
+  if n > 0 && n < length { traffic.drained = true }
   return n
 }
 
