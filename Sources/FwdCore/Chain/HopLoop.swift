@@ -281,7 +281,8 @@ final class HopLoop {
     let silence = now - min(now, session.lastReceiveTime)
     let interval = UInt64(aliveInterval) * 1000
     if silence >= interval * UInt64(aliveCountMax) {
-      return "no answer from the server for \(silence / 1000) s (\(aliveCountMax) keepalives at \(aliveInterval) s intervals; ServerAliveInterval and ServerAliveCountMax set these)"
+      return "no answer from the server for \(silence / 1000) s (\(aliveCountMax) keepalives at "
+        + "\(aliveInterval) s intervals; ServerAliveInterval and ServerAliveCountMax set these)"
     }
     // NOTE: a keepalive interrupted by EAGAIN is not resumed like a relay's send. It is only
     // sent after a full interval of silence, when the socket's send buffer is rarely full.
@@ -430,7 +431,10 @@ final class HopLoop {
       if error.endsSession { throw error }
       opening = nil
       let reason = error.message.isEmpty ? "request failed (\(error.code))" : error.message
-      request.onResult(.failure(FwdError(.forwarding, "\(request.label): \(name) refused to listen on \(request.bindAddress):\(request.port): \(reason)")))
+      let message =
+        "\(request.label): \(name) refused to listen on \(request.bindAddress):\(request.port): "
+        + reason
+      request.onResult(.failure(FwdError(.forwarding, message)))
       return .progressed
     }
     switch progress {
@@ -517,7 +521,6 @@ final class HopLoop {
       }
     }
   }
-
 
   private func drainSession() throws(SSHError) {
     guard let drainChannel else { return }
