@@ -51,11 +51,13 @@ RELEASE_FLAGS ?= --static-swift-stdlib
 release: deps
 	$(SWIFT) build -c release $(RELEASE_FLAGS)
 
-# The whole suite, then a short fuzzing pass over every parser (make fuzz runs longer).
+# The whole suite, a short fuzzing pass over every parser (make fuzz runs longer), then the
+# whole suite again under each sanitizer in SANITIZERS (docs/testing.md). CI runs this target.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	SWIFT=$(SWIFT) Fuzz/fuzz.sh run 5
+	$(RUN_SANITIZERS)
 
 demo: deps
 	$(SWIFT) build
@@ -113,15 +115,19 @@ fuzz-short: deps
 	SWIFT=$(SWIFT) Fuzz/fuzz.sh run $(FUZZ_SHORT_SECONDS)
 
 # The whole suite under ThreadSanitizer and AddressSanitizer, each in its own build
-# directory (docs/testing.md). test-sanitize runs both even when the first fails, so one run
-# shows every report.
+# directory (docs/testing.md). Every sanitizer runs even when one before it fails, so one run
+# shows every report. `make test SANITIZERS=thread` runs one, `make test SANITIZERS=` none.
 .PHONY: test-sanitize test-tsan test-asan
 
-test-sanitize: deps
-	status=0; \
-	SWIFT=$(SWIFT) scripts/test-sanitizer.sh thread || status=1; \
-	SWIFT=$(SWIFT) scripts/test-sanitizer.sh address || status=1; \
+SANITIZERS ?= thread address
+RUN_SANITIZERS = status=0; \
+	for sanitizer in $(SANITIZERS); do \
+	  SWIFT=$(SWIFT) scripts/test-sanitizer.sh $$sanitizer || status=1; \
+	done; \
 	exit $$status
+
+test-sanitize: deps
+	$(RUN_SANITIZERS)
 
 test-tsan: deps
 	SWIFT=$(SWIFT) scripts/test-sanitizer.sh thread

@@ -2,7 +2,7 @@
 # Runs the whole test suite, unit and end-to-end, built with one sanitizer. See
 # docs/testing.md.
 #
-#   scripts/test-sanitizer.sh thread|address
+#   scripts/test-sanitizer.sh thread|address [swift test options, e.g. --filter Resilience]
 #
 # Each sanitizer builds into its own directory (.build/thread, .build/address), so the
 # normal .build/debug stays as it was. The end-to-end tests run the sanitized fwd through
@@ -13,7 +13,8 @@ set -eu
 
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
-sanitizer=${1:?usage: scripts/test-sanitizer.sh thread|address}
+sanitizer=${1:?usage: scripts/test-sanitizer.sh thread|address [swift test options]}
+shift
 case "$sanitizer" in
   thread | address) ;;
   *)
@@ -34,7 +35,12 @@ built=$(date +%s)
 export SWIFT_BACKTRACE=enable=no
 export FWD_BINARY="$PWD/$build/debug/fwd"
 case "$sanitizer" in
-  thread) export TSAN_OPTIONS="log_path=$reports/report ${TSAN_OPTIONS:-}" ;;
+  thread)
+    # A process that exits while other threads run first sleeps atexit_sleep_ms (1000 by
+    # default), so that they can still report races. Tests that time fwd's exit (a second
+    # SIGINT ends it at once, with its hop threads still running) would measure that sleep.
+    export TSAN_OPTIONS="log_path=$reports/report atexit_sleep_ms=0 ${TSAN_OPTIONS:-}"
+    ;;
   address)
     # The slow unwinder follows stacks through libraries built without frame pointers
     # (libcrypto, SoftHSM), so leaks there carry the names the suppressions match.
@@ -44,7 +50,7 @@ case "$sanitizer" in
     ;;
 esac
 status=0
-"$SWIFT" test --skip-build --sanitize="$sanitizer" --build-path "$build" || status=$?
+"$SWIFT" test --skip-build --sanitize="$sanitizer" --build-path "$build" "$@" || status=$?
 finished=$(date +%s)
 
 echo "test-sanitizer: $sanitizer: build $((built - started)) s, tests $((finished - built)) s"

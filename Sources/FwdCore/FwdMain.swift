@@ -9,17 +9,25 @@ public enum FwdMain {
   public static func run() -> Never {
     StandardDescriptors.reserve()
     Socket.ignoreSIGPIPE()
-    do {
+    exitWithStatus { () throws(FwdError) -> ExitStatus in
       switch try ParsedCommand.parse(Array(CommandLine.arguments.dropFirst())) {
       case .help(let text):
         writeStandardOutput(text)
-        exit(ExitStatus.success.rawValue)
+        return .success
       case .version:
         writeStandardOutput("fwd \(version) (libssh2 \(LibSSH2.version))\n")
-        exit(ExitStatus.success.rawValue)
+        return .success
       case .run(let invocation):
-        exit(try Launch(invocation: invocation).run().rawValue)
+        return try Launch(invocation: invocation).run()
       }
+    }
+  }
+
+  /// Runs `body` and exits with its status, or logs the error it throws and exits with the
+  /// error's status.
+  static func exitWithStatus(_ body: () throws(FwdError) -> ExitStatus) -> Never {
+    do {
+      exit(try body().rawValue)
     } catch {
       Log.shared.write(.error, nil, error.message)
       exit(error.status.rawValue)
@@ -54,21 +62,25 @@ struct Launch {
     }
     let plan = try RunPlanBuilder(invocation: invocation, chain: chain).build()
 
-    // Forking must come before any thread starts, so before the smartcard and the hops.
-    var reporter: Background.Reporter?
+    // Forking must come before any thread starts, so before the smartcard and the hops. The
+    // child goes on in the closure, on a new thread (see Background.fork for the reason).
     if invocation.background {
-      do {
-        reporter = try Background.fork()
+      do throws(SystemError) {
+        try Background.fork { reporter in
+          FwdMain.exitWithStatus { () throws(FwdError) -> ExitStatus in
+            do throws(FwdError) {
+              return try serve(plan, chain: chain, reporter: reporter)
+            } catch {
+              reporter.failed(status: error.status.rawValue)
+              throw error
+            }
+          }
+        }
       } catch {
         throw FwdError(.software, "cannot go to the background: \(error.description)")
       }
     }
-    do {
-      return try serve(plan, chain: chain, reporter: reporter)
-    } catch {
-      reporter?.failed(status: error.status.rawValue)
-      throw error
-    }
+    return try serve(plan, chain: chain, reporter: nil)
   }
 
   private func serve(_ plan: RunPlan, chain: ChainPlan, reporter: Background.Reporter?) throws(FwdError)

@@ -71,7 +71,8 @@ struct ResilienceLoadTests {
   @Test func connectionChurnReturnsToBaseline() throws {
     let lab = try Lab(hostNames: ["build", "sign"])
     defer { lab.shutdown() }
-    let (fwd, ready) = try Resilience.start(lab)
+    let (fwd, ready) = try Resilience.start(
+      lab, environment: Resilience.memoryMeasurementEnvironment)
     let port = ready[0].listenPort
     // Warm-up: the first connections allocate buffers and thread caches that stay.
     for index in 0..<100 { _ = try Resilience.echoLine(port: port, "warm \(index)") }
@@ -103,7 +104,8 @@ struct ResilienceLoadTests {
   @Test func stalledReaderKeepsMemoryBounded() throws {
     let lab = try Lab(hostNames: ["build", "sign"])
     defer { lab.shutdown() }
-    let (fwd, ready) = try Resilience.start(lab, targetPorts: [lab.sourcePort])
+    let (fwd, ready) = try Resilience.start(
+      lab, targetPorts: [lab.sourcePort], environment: Resilience.memoryMeasurementEnvironment)
     let baselineRSS = Resilience.residentKiB(fwd.pid)
     let count = (Resilience.isSoak ? 1024 : 128) << 20
     let pause = Resilience.isSoak ? 30 : 10

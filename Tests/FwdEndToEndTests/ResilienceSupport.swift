@@ -32,7 +32,8 @@ enum Resilience {
   /// port to each of `targetPorts` on 127.0.0.1, and returns it with its ready lines.
   static func start(
     _ lab: Lab, through hops: [String] = ["build", "sign"], options: [String] = fastKeepalive,
-    targetPorts: [Int]? = nil, extraForwards: [String] = [], config: String? = nil
+    targetPorts: [Int]? = nil, extraForwards: [String] = [], config: String? = nil,
+    environment: [String: String] = [:]
   ) throws -> (fwd: FwdProcess, ready: [ReadyLine]) {
     var arguments = ["-F", config ?? lab.sshConfigPath] + options
     if hops.count > 1 { arguments += ["-J", hops.dropLast().joined(separator: ",")] }
@@ -40,9 +41,19 @@ enum Resilience {
     for port in ports { arguments += ["-L", "0:127.0.0.1:\(port)"] }
     for forward in extraForwards { arguments += ["-L", forward] }
     arguments.append(hops[hops.count - 1])
-    let fwd = try FwdProcess(arguments: arguments, unsetEnvironment: ["SSH_AUTH_SOCK"])
+    let fwd = try FwdProcess(
+      arguments: arguments, environment: environment, unsetEnvironment: ["SSH_AUTH_SOCK"])
     let ready = try fwd.waitForReadyLines(count: ports.count, timeout: .seconds(30))
     return (fwd, ready)
+  }
+
+  /// The environment for a fwd whose resident memory a test measures. AddressSanitizer keeps
+  /// freed memory in a quarantine of up to 256 MiB so that it can catch use after free, and RSS
+  /// counts it. Under scripts/test-sanitizer.sh address (which sets ASAN_OPTIONS) that fwd runs
+  /// without the quarantine, and the other tests keep it.
+  static var memoryMeasurementEnvironment: [String: String] {
+    guard let options = ProcessInfo.processInfo.environment["ASAN_OPTIONS"] else { return [:] }
+    return ["ASAN_OPTIONS": options + " quarantine_size_mb=0 thread_local_quarantine_size_kb=0"]
   }
 
   /// Kills the per-connection sshd processes of `host` with SIGKILL while its listener stays,

@@ -20,10 +20,12 @@ public final class SSHSession {
     self.raw = raw
     self.socket = socket
     libssh2_session_set_blocking(raw, 0)
-    let receive:
-      @convention(c) (Int32, UnsafeMutableRawPointer?, Int, Int32, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) ->
-        Int = receiveAndCount
-    libssh2_session_callback_set(raw, LIBSSH2_CALLBACK_RECV, unsafeBitCast(receive, to: UnsafeMutableRawPointer.self))
+    let receive: ReceiveFunction = receiveAndCount
+    libssh2_session_callback_set(
+      raw, LIBSSH2_CALLBACK_RECV, unsafeBitCast(receive, to: UnsafeMutableRawPointer.self))
+    let send: SendFunction = sendUnlessDetached
+    libssh2_session_callback_set(
+      raw, LIBSSH2_CALLBACK_SEND, unsafeBitCast(send, to: UnsafeMutableRawPointer.self))
     let disconnect:
       @convention(c) (
         OpaquePointer?, Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, Int32,
@@ -61,7 +63,17 @@ public final class SSHSession {
   /// The description from the server's SSH_MSG_DISCONNECT, if it sent one.
   public var disconnectMessage: String? { traffic.disconnectMessage }
 
+  /// Ends the session's use of its socket: every later libssh2 read and write fails with
+  /// ENOTCONN without calling recv(2) or send(2). Call it once nothing more is to be sent, so
+  /// that freeing the channels and the session sends nothing to a socket that may be closed
+  /// and its number reused.
+  public func detachSocket() { traffic.detached = true }
+
   deinit {
+    // libssh2_session_free closes each open channel first: it sends CHANNEL_CLOSE and waits for
+    // the server's reply. A non-blocking session would return EAGAIN there and free nothing, so
+    // the socket is detached and the free completes at once.
+    traffic.detached = true
     libssh2_session_free(raw)
   }
 
@@ -238,7 +250,20 @@ private final class SessionTraffic {
   /// Whether a recv since the last `resumeReading()` found the socket empty.
   var drained = false
   var disconnectMessage: String?
+  /// Whether reads and writes fail without using the socket (see `SSHSession.detachSocket()`).
+  var detached = false
 }
+
+/// libssh2's LIBSSH2_RECV_FUNC and LIBSSH2_SEND_FUNC: socket, buffer, length, flags and the
+/// session's abstract pointer. They return the byte count, or -errno on failure.
+private typealias ReceiveFunction =
+  @convention(c) (
+    Int32, UnsafeMutableRawPointer?, Int, Int32, UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+  ) -> Int
+private typealias SendFunction =
+  @convention(c) (
+    Int32, UnsafeRawPointer?, Int, Int32, UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+  ) -> Int
 
 /// libssh2's receive callback: recv(2) plus a timestamp, so keepalives can tell whether the
 /// server has sent anything. libssh2 expects -errno, not -1, on failure.
@@ -248,6 +273,7 @@ private func receiveAndCount(
 ) -> Int {
   guard let pointer = abstract?.pointee else { return -Int(EINVAL) }
   let traffic = Unmanaged<SessionTraffic>.fromOpaque(pointer).takeUnretainedValue()
+  if traffic.detached { return -Int(ENOTCONN) }
   if traffic.skipsReadsWhenDrained && traffic.drained { return -Int(EAGAIN) }
   let n = recv(socket, buffer, length, flags)
   if n < 0 {
@@ -259,11 +285,23 @@ private func receiveAndCount(
     traffic.lastReceive.store(Clock.monotonicMilliseconds(), ordering: .relaxed)
     traffic.bytesReceived += UInt64(n)
   }
-  // A stream socket returns less than asked for only when its queue ran empty. End of file
-  // is not "empty": every later read must see it too, or a caller that swallows libssh2's
-  // error (channel_forward_accept does) would hide the lost connection from the next one.
+  // A stream socket returns less than asked for only when its queue ran empty. End of file is
+  // not empty: every later recv must see it again, because a libssh2 call that swallows the
+  // error (forward_accept reports CHANNEL_UNKNOWN) may be the one that read it.
   if n > 0 && n < length { traffic.drained = true }
   return n
+}
+
+/// libssh2's send callback: send(2), or ENOTCONN once the session is detached from its socket.
+private func sendUnlessDetached(
+  socket: Int32, buffer: UnsafeRawPointer?, length: Int, flags: Int32,
+  abstract: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+) -> Int {
+  guard let pointer = abstract?.pointee else { return -Int(EINVAL) }
+  let traffic = Unmanaged<SessionTraffic>.fromOpaque(pointer).takeUnretainedValue()
+  if traffic.detached { return -Int(ENOTCONN) }
+  let n = send(socket, buffer, length, flags)
+  return n < 0 ? -Int(errno) : n
 }
 
 private func recordDisconnect(

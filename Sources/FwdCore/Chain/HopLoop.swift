@@ -109,10 +109,15 @@ final class HopLoop {
     self.wakeup = try Wakeup()
   }
 
+  /// Starts the loop's thread. The owner must keep the loop until `join` returns, because the
+  /// thread keeps a reference only while the loop runs. A stopped hop's libssh2 session and
+  /// channels are then freed when the owner releases the loop, before fwd exits.
   func start() {
-    DetachedThread.start(name: "fwd hop \(name)", stackSize: 1 << 20) { [self] in
-      run()
-      endLoop(reason: lost ? "the hop was lost" : "the hop was stopped")
+    let finished = self.finished
+    DetachedThread.start(name: "fwd hop \(name)", stackSize: 1 << 20) { [weak self] in
+      self?.runToEnd()
+      // libssh2 used OpenSSL on this thread, and fwd may exit as soon as `finished` is signalled.
+      CryptoThreadState.release()
       finished.signal()
     }
   }
@@ -167,6 +172,14 @@ final class HopLoop {
       case .stop: break
       }
     }
+  }
+
+  /// Runs the loop, fails what is still queued and detaches the session from its socket, so
+  /// that freeing the channels and the session later sends nothing.
+  private func runToEnd() {
+    run()
+    endLoop(reason: lost ? "the hop was lost" : "the hop was stopped")
+    session.detachSocket()
   }
 
   private func takeInbox() -> [Command] {
@@ -453,11 +466,10 @@ final class HopLoop {
       if error.endsSession { throw error }
       opening = nil
       let reason = error.message.isEmpty ? "request failed (\(error.code))" : error.message
-      request.onResult(
-        .failure(
-          FwdError(
-            .forwarding,
-            "\(request.label): \(name) refused to listen on \(request.bindAddress):\(request.port): \(reason)")))
+      let message =
+        "\(request.label): \(name) refused to listen on \(request.bindAddress):\(request.port): "
+        + reason
+      request.onResult(.failure(FwdError(.forwarding, message)))
       return .progressed
     }
     switch progress {
