@@ -23,8 +23,30 @@ import Testing
       guard process.waitForStandardError(containing: line, timeout: .seconds(20)) else {
         throw LabError("ssh did not report '\(line)': \(process.standardError)")
       }
+      // ssh prints the line before it calls bind and listen, so a connect right after it can
+      // be refused.
+      guard waitForListener(port: port, timeout: .seconds(10)) else {
+        throw LabError("ssh reported '\(line)' but 127.0.0.1:\(port) never listened")
+      }
     }
     return process
+  }
+
+  /// Waits until /proc/net/tcp shows a socket listening on 127.0.0.1:`port`.
+  static func waitForListener(port: Int, timeout: Duration) -> Bool {
+    // Local address as the kernel prints it (127.0.0.1 in host byte order, then the port),
+    // and state 0A, TCP_LISTEN.
+    let local = "0100007F:" + String(format: "%04X", port)
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+      let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+      for row in table.split(separator: "\n").dropFirst() {
+        let fields = row.split(separator: " ")
+        if fields.count > 3, fields[1] == local, fields[3] == "0A" { return true }
+      }
+      usleep(10_000)
+    }
+    return false
   }
 
   /// Runs `ssh -F CONFIG ARGUMENTS true` and returns its exit status and stderr.
