@@ -178,7 +178,7 @@ final class Chain {
     return error
   }
 
-  /// Whether `cancelFD` has become readable: a signal asked fwd to stop.
+  /// Returns whether `cancelFD` has become readable, which means a signal asked fwd to stop.
   private func cancelRequested() -> Bool {
     guard let cancelFD else { return false }
     var poller = Poller()

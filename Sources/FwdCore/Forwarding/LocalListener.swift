@@ -52,8 +52,8 @@ final class LocalListener {
     }
   }
 
-  /// What to change after a failed bind: the port when it is taken, the address when this
-  /// machine does not have it, otherwise both.
+  /// Returns what to change after a failed bind: the port when it is taken, the address when
+  /// this machine does not have it, otherwise both.
   private static func bindAdvice(_ error: SystemError) -> String {
     switch error.errnoValue {
     case EADDRINUSE: "choose another port or stop what listens there"
