@@ -27,11 +27,18 @@ public enum FwdMain {
   /// error's status.
   static func exitWithStatus(_ body: () throws(FwdError) -> ExitStatus) -> Never {
     do {
-      exit(try body().rawValue)
+      finish(try body())
     } catch {
       Log.shared.write(.error, nil, error.message)
-      exit(error.status.rawValue)
+      finish(error.status)
     }
+  }
+
+  /// Exits with `status`. When a hop thread did not stop in time, _exit skips the libraries'
+  /// exit handlers, which would free OpenSSL's state while that thread still uses it.
+  private static func finish(_ status: ExitStatus) -> Never {
+    if HopLoop.threadsMayRun { _exit(status.rawValue) }
+    exit(status.rawValue)
   }
 
   /// Writes `text` to stdout. A failed write, such as to a closed pipe, is ignored because the

@@ -126,7 +126,7 @@ final class Chain {
       serials.removeLast()
       hop.stop()
       let remaining = deadline - Double(Clock.monotonicMilliseconds()) / 1000
-      hop.join(timeout: max(0.05, remaining))
+      if !hop.join(timeout: max(0.05, remaining)) { HopLoop.noteAbandonedThread() }
     }
     while sessionSockets.count > start {
       Socket.close(sessionSockets.removeLast())

@@ -1,5 +1,6 @@
 import Dispatch
 import FwdBindings
+import Synchronization
 
 /// The destination of a channel opened on a hop.
 enum ChannelTarget: CustomStringConvertible {
@@ -130,6 +131,16 @@ final class HopLoop {
 
   /// Closes every channel, disconnects the session and ends the thread; safe from any thread.
   func stop() { submit(.stop) }
+
+  /// Hop threads that did not end within their `join` timeout, process-wide.
+  private static let abandonedThreads = Atomic<Int>(0)
+
+  /// Records a hop thread left running after its `join` timed out.
+  static func noteAbandonedThread() { abandonedThreads.add(1, ordering: .relaxed) }
+
+  /// Whether a hop thread may still be inside libssh2 or OpenSSL. exit(3) would then run
+  /// OpenSSL's cleanup under it, and the thread crashes on the freed locks.
+  static var threadsMayRun: Bool { abandonedThreads.load(ordering: .relaxed) > 0 }
 
   /// Waits for the thread to end, at most `timeout` seconds. Returns whether it ended.
   @discardableResult
