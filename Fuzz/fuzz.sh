@@ -62,8 +62,8 @@ run_target() {
   echo "fuzz: $name for $seconds s"
   # Swift's own crash backtracer would catch the crash first and can hang under
   # AddressSanitizer, so libFuzzer's handler is left to report it and save the input.
-  # Inputs run in well under a second; the 30 s timeout leaves room for a loaded machine,
-  # where 10 s timeouts were seen on inputs that take 0.1 s alone.
+  # Inputs run in well under a second. The 30 s timeout leaves room for a loaded machine,
+  # because 10 s timeouts were seen there on inputs that take 0.1 s alone.
   # shellcheck disable=SC2086
   SWIFT_BACKTRACE=enable=no "$BUILD/bin/$name" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$artifacts/" $dictionary \

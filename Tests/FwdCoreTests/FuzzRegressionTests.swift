@@ -77,9 +77,9 @@ import Testing
     }
   }
 
-  /// command-line: the same `%n` doubling through `-o ProxyJump=%n...`. It once reached every
-  /// jump host; now a ProxyJump given with -o applies to the destination only, as in ssh, so
-  /// the input resolves to one short chain and nothing doubles.
+  /// command-line: the same `%n` doubling through `-o ProxyJump=%n...`. A ProxyJump given with
+  /// -o applies to the destination only, as in ssh, so the input resolves to one short chain
+  /// and nothing doubles.
   @Test func jumpNamesFromOptionDoNotGrow() throws {
     let input = Self.text(
       "LW8AUG9SdD0xMTA0AC1vAFByb3h5SnVtcD0lbi06OmaNjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NOo2NjY2N"

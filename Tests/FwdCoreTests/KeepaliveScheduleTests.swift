@@ -3,7 +3,7 @@ import Testing
 @testable import FwdCore
 
 @Suite struct KeepaliveScheduleTests {
-  /// Walks a schedule against a server that never answers: keepalives at 15 and 30 s of
+  /// Walks a schedule against a server that never replies: keepalives at 15 and 30 s of
   /// silence, loss at 45 s, with the waits in between.
   @Test func silentServerIsLostAfterCountIntervals() {
     var schedule = KeepaliveSchedule(intervalSeconds: 15, countMax: 3)
@@ -27,7 +27,7 @@ import Testing
     #expect(schedule.decide(now: 60_000, lastReceive: 30_050) == .send)
   }
 
-  /// With ServerAliveCountMax 1 the single keepalive gets 1 s to be answered, so an idle but
+  /// With ServerAliveCountMax 1 the single keepalive gets 1 s for its reply, so an idle but
   /// healthy server is not dropped the moment the first keepalive goes out.
   @Test func singleKeepaliveGetsTimeForItsAnswer() {
     var schedule = KeepaliveSchedule(intervalSeconds: 60, countMax: 1)

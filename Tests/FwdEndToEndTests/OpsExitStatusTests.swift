@@ -36,8 +36,8 @@ import Testing
     Self.expectFailure(outcome, status: 78, message: "\(config):3: unknown keyword 'NoSuchKeyword'")
   }
 
-  /// SIGINT to fwd's process group while the first hop does not answer the handshake: nothing
-  /// was set up, so the status says so (with -f, the foreground process reports it).
+  /// Sends SIGINT to fwd's process group while the first hop does not reply to the handshake.
+  /// Nothing was set up, so the status is 130, also from the foreground process of -f.
   @Test(arguments: [false, true])
   func signalBeforeReadyExits130(background: Bool) throws {
     let lab = try Lab(hostNames: ["build"])

@@ -11,9 +11,10 @@ import Testing
 @Suite(
   .serialized, .enabled(if: Resilience.fwdIsBuilt, "needs the built fwd: run swift build"))
 struct ResilienceRemoteTests {
-  /// How soon after the thaw both ports must carry an echo again. The old sessions end within about
-  /// a second, and fwd has been retrying for a few seconds by then, so its next request comes
-  /// within 4.8 s (a 4 s backoff with 20 % jitter); the rest is margin for a busy machine.
+  /// How soon after the thaw both ports must carry an echo again. The old sessions end within
+  /// about a second, and fwd has been retrying for a few seconds by then. Its next request
+  /// comes within 4.8 s (a 4 s backoff with 20 % jitter), and the rest is margin for a busy
+  /// machine.
   static let returnLimit: Duration = .seconds(15)
 
   @Test func fixedPortsReturnAfterFrozenFirstHop() throws {

@@ -58,8 +58,8 @@ struct ResilienceShutdownTests {
     #expect(elapsed <= .milliseconds(500), "exited after \(elapsed)")
   }
 
-  /// A signal stops fwd at once while a jump host has not yet answered the channel open to the
-  /// next hop. Here build's sshd connects to a listener whose accept queue is full, so its SYNs
+  /// A signal stops fwd at once while a jump host has not yet replied to the channel open to
+  /// the next hop. Here build's sshd connects to a listener whose accept queue is full, so its SYNs
   /// are dropped and the open stays pending; keepalives are off, so nothing else ends the wait.
   @Test func sigtermWhileOpeningTunnelExitsAtOnce() throws {
     let lab = try Lab(hostNames: ["build"])
@@ -121,7 +121,7 @@ private final class FullListener {
     }
     port = Int(UInt16(bigEndian: address.sin_port))
     descriptors.append(listener)
-    // A backlog of 0 holds one connection; a few more clients make sure the queue is full.
+    // A backlog of 0 still queues one connection, so a few more clients make sure it is full.
     for _ in 0..<3 {
       let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
       _ = withUnsafePointer(to: &address) {

@@ -29,62 +29,16 @@ public final class ProxyCommandProcess {
     defer { Glibc.close(theirs) }
     do {
       try Socket.setNonBlocking(ours)
-      let pid = try spawn(["/bin/sh", "-c", "exec " + command], standardInputOutput: theirs)
+      let pid = try ShellCommand.spawn("exec " + command) { actions in
+        posix_spawn_file_actions_adddup2(&actions, theirs, 0)
+        posix_spawn_file_actions_adddup2(&actions, theirs, 1)
+      }
       return ProxyCommandProcess(pid: pid, socket: ours)
     } catch {
       Glibc.close(ours)
       throw error
     }
   }
-
-  private static func spawn(_ arguments: [String], standardInputOutput fd: Int32)
-    throws(SystemError) -> pid_t
-  {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, fd, 0)
-    posix_spawn_file_actions_adddup2(&actions, fd, 1)
-    // Descriptors fwd was given without close-on-exec, such as --ready-fd, must not stay open
-    // in the command: a script waiting for that descriptor to close would wait for the
-    // command to end.
-    if let closeFrom = addCloseFrom { _ = closeFrom(&actions, 3) }
-
-    // fwd ignores SIGPIPE and handles SIGINT and SIGTERM; the command starts with the
-    // default dispositions and no blocked signals, as a command started from a shell does.
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var emptyMask = sigset_t()
-    sigemptyset(&emptyMask)
-    posix_spawnattr_setsigmask(&attributes, &emptyMask)
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for number in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGUSR1] { sigaddset(&defaults, number) }
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-    let cArguments = arguments.map { strdup($0) } + [nil]
-    defer { for pointer in cArguments { free(pointer) } }
-    var pid: pid_t = 0
-    let status = posix_spawn(&pid, arguments[0], &actions, &attributes, cArguments, environ)
-    guard status == 0 else { throw SystemError("posix_spawn /bin/sh", errno: status) }
-    return pid
-  }
-
-  /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which the Glibc
-  /// module does not import. NOTE: with an older glibc it is nil and descriptors without
-  /// close-on-exec reach the command.
-  static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
-    // A nil handle is RTLD_DEFAULT: search the libraries already loaded.
-    guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
-      return nil
-    }
-    return unsafeBitCast(
-      symbol,
-      to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)
-        .self)
-  }()
 
   /// Reaps the command if it has ended and returns how it ended, such as `exited with status
   /// 127`, or nil while it runs.

@@ -148,7 +148,7 @@ final class SmartcardToken: @unchecked Sendable {
     }
   }
 
-  /// Returns the token's description in the slot it is in now, or nil when no slot holds it.
+  /// Returns the token's description in the slot it is in now, or nil when no slot contains it.
   private func findToken() throws(FwdError) -> PKCS11TokenInfo? {
     let slots: [UInt]
     do {
@@ -203,8 +203,8 @@ final class SmartcardToken: @unchecked Sendable {
     return SmartcardToken.removedError(token: info.label)
   }
 
-  /// The error of a signature while the token is absent. It is not permanent, so the chain's
-  /// rebuild tries again later.
+  /// Returns the error of a signature while the token is absent. It is not permanent, so the
+  /// chain's rebuild tries again later.
   static func removedError(token: String) -> FwdError {
     FwdError(
       .authentication,
@@ -212,7 +212,7 @@ final class SmartcardToken: @unchecked Sendable {
         + " log in")
   }
 
-  /// The error when the token is back and needs a PIN that only `--pin-fd` supplied.
+  /// Returns the error when the token is back and needs a PIN that only `--pin-fd` supplied.
   static func descriptorReadError(token: String, descriptor: Int32) -> FwdError {
     FwdError(
       .authentication,

@@ -49,8 +49,8 @@ final class Chain {
     hopsLock.unlock()
   }
 
-  /// The first hop before `index` whose server has gone silent, if any. When a hop stops
-  /// answering, every hop inside it goes silent too, and the inner ones can notice first.
+  /// Returns the first hop before `index` whose server has gone silent, if any. When a hop
+  /// stops replying, every hop inside it goes silent too, and the inner ones can notice first.
   func silentHop(before index: Int) -> Int? {
     hops.prefix(index).firstIndex { $0.isSilent }
   }
@@ -214,8 +214,8 @@ final class Chain {
     let timeout = Double(target.connectTimeout ?? HopConnector.defaultHandshakeTimeout)
     let deadline = DispatchTime.now() + timeout
     var outcome = DispatchTimeoutResult.timedOut
-    // Waits in slices so that a signal stops set-up at once even when the hop before never
-    // answers the open (frozen, with keepalives off).
+    // Waits in slices so that a signal stops set-up at once, even when the hop before never
+    // replies to the open (frozen, with keepalives off).
     while outcome == .timedOut, DispatchTime.now() < deadline {
       outcome = opened.wait(timeout: min(deadline, .now() + 0.1))
       if outcome == .timedOut, cancelRequested() {

@@ -239,8 +239,8 @@ final class HopLoop {
       poller.reset()
       poller.add(wakeup.fd, read: true, write: false)
       if keepaliveBlocked {
-        // libssh2 resumes the keepalive only once its own interval has passed, so the socket
-        // being writable says nothing; the short timeout below retries instead.
+        // libssh2 resumes the keepalive only once its own interval has passed, so a writable
+        // socket does not mean it can go on. The short timeout below retries instead.
       } else if blockedRelay != nil || session.blockDirections.outbound {
         // Until the interrupted send completes nothing else may use the session, so any other
         // readiness would only wake the loop to find nothing it can do.

@@ -1,8 +1,8 @@
 /// When a hop sends keepalives and when it gives up on a silent server. All times are
 /// milliseconds of the monotonic clock.
 ///
-/// Only traffic from the server counts as an answer: a hop whose sshd is frozen keeps
-/// accepting our bytes into its socket buffer, so our own sends prove nothing.
+/// Only traffic from the server counts as a reply. A hop whose sshd is frozen keeps accepting
+/// our bytes into its socket buffer, so our own sends prove nothing.
 struct KeepaliveSchedule: Equatable {
   /// Milliseconds of silence before each keepalive (ServerAliveInterval).
   let interval: UInt64

@@ -265,8 +265,8 @@ final class Runtime {
     return nil
   }
 
-  /// Whether to wait before acting on a lost hop because a hop in front of it, which carries
-  /// its traffic, has been silent for a keepalive interval too. A frozen hop silences every hop
+  /// Returns whether to wait before acting on a lost hop, because a hop in front of it, which
+  /// carries its traffic, has been silent for a keepalive interval too. A frozen hop silences every hop
   /// inside it, and an inner hop can time out first. Waiting lets the frozen hop's own loop
   /// report it, or hear from its server again, so that the log names the hop that failed and
   /// the rebuild starts there. The wait ends after that hop's own keepalive limit.
