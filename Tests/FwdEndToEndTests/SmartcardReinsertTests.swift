@@ -39,7 +39,9 @@ private func slowAskpass(_ askpass: CountingAskpass, seconds: Double, folder: St
 /// Starts `threads` threads that sign at the same moment, thread i with key i modulo the key
 /// count, and returns the errors thrown, nil for each signature made.
 private func signConcurrently(_ keys: [SmartcardKey], threads: Int = 16) -> [FwdError?] {
-  let results = Mutex<[FwdError?]>([])
+  // A class, so the threads share one lock: a Mutex captured by escaping closures is a boxed
+  // variable, and ThreadSanitizer reported the withLock calls as racing writes to that box.
+  let results = SignResults()
   let start = DispatchSemaphore(value: 0)
   let done = DispatchGroup()
   for index in 0..<threads {
@@ -55,13 +57,31 @@ private func signConcurrently(_ keys: [SmartcardKey], threads: Int = 16) -> [Fwd
       } catch {
         failure = FwdError(.software, "not a FwdError: \(error)")
       }
-      results.withLock { $0.append(failure) }
+      results.append(failure)
       done.leave()
     }.start()
   }
   for _ in 0..<threads { start.signal() }
   done.wait()
-  return results.withLock { $0 }
+  return results.all
+}
+
+/// The outcomes of `signConcurrently`'s threads, appended under a lock.
+private final class SignResults: @unchecked Sendable {
+  private let lock = NSLock()
+  private var outcomes: [FwdError?] = []
+
+  func append(_ outcome: FwdError?) {
+    lock.lock()
+    outcomes.append(outcome)
+    lock.unlock()
+  }
+
+  var all: [FwdError?] {
+    lock.lock()
+    defer { lock.unlock() }
+    return outcomes
+  }
 }
 
 /// Runs `body` and returns the lines fwd logged meanwhile that name `token`.
